@@ -13,13 +13,13 @@
 #define DH_VPD_MAX_BYTES 32768
 
 struct dh_vpd_field {
-    char keyword[3];  /* two characters [A-Z0-9] and a NUL */
-    bool read_write;  /* true when the field came from VPD-W */
-    char *value;      /* printable ASCII with surrounding whitespace removed; may be "" */
+    char keyword[3]; /* two characters [A-Z0-9] and a NUL */
+    bool read_write; /* true when the field came from VPD-W */
+    char *value;     /* printable ASCII with surrounding whitespace removed; may be "" */
 };
 
 struct dh_vpd {
-    char *name; /* identifier string (large resource 0x82); NULL when the VPD has none */
+    char *name;                  /* identifier string (large resource 0x82); NULL when the VPD has none */
     struct dh_vpd_field *fields; /* text fields in order of first appearance, one per keyword */
     size_t n_fields;
 };
@@ -32,5 +32,6 @@ int dh_vpd_parse(const uint8_t *buf, size_t size, struct dh_vpd **ret, struct dh
 void dh_vpd_free(struct dh_vpd *vpd);
 
 /* The value of a keyword ("SN", "PN", "V3", "YA", ...), or NULL when absent. Keywords are unique
- * within a struct dh_vpd: a repeated keyword keeps the last value read. */
+ * within a struct dh_vpd: a repeated keyword keeps the last value read, except that a VPD-R value
+ * is never replaced by a VPD-W one. */
 const char *dh_vpd_get(const struct dh_vpd *vpd, const char *keyword);
