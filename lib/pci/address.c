@@ -49,7 +49,8 @@ int dh_pci_addr_parse(const char *s, struct dh_pci_addr *ret)
     const char *p = colon + 1;
     if (strlen(p) != 7 || p[2] != ':' || p[5] != '.')
         return -EINVAL;
-    if (parse_hex_run(p, 2, &bus) < 0 || parse_hex_run(p + 3, 2, &slot) < 0 || parse_hex_run(p + 6, 1, &fn) < 0)
+    if (parse_hex_run(p, 2, &bus) < 0 || parse_hex_run(p + 3, 2, &slot) < 0 ||
+        parse_hex_run(p + 6, 1, &fn) < 0)
         return -EINVAL;
     if (slot > 0x1f || fn > 7)
         return -EINVAL;
@@ -69,7 +70,8 @@ bool dh_pci_addr_is_valid(const char *s)
 
 void dh_pci_addr_format(const struct dh_pci_addr *addr, char buf[DH_PCI_ADDR_STRLEN])
 {
-    snprintf(buf, DH_PCI_ADDR_STRLEN, "%04x:%02x:%02x.%x", addr->domain, addr->bus, addr->slot, addr->function);
+    snprintf(buf, DH_PCI_ADDR_STRLEN, "%04x:%02x:%02x.%x", addr->domain, addr->bus, addr->slot,
+             addr->function);
 }
 
 int dh_pci_addr_compare(const struct dh_pci_addr *a, const struct dh_pci_addr *b)

@@ -55,8 +55,8 @@ static int real_load_module(void *userdata, struct dh_host *host, const char *na
 }
 
 static const struct dh_host_ops real_ops = {
-    .write_attr = real_write_attr,
-    .load_module = real_load_module,
+        .write_attr = real_write_attr,
+        .load_module = real_load_module,
 };
 
 int dh_host_new(const char *root, struct dh_host **ret, struct dh_error *err)
@@ -79,7 +79,8 @@ int dh_host_new(const char *root, struct dh_host **ret, struct dh_error *err)
             return dh_error_set(err, r, "host root %s does not exist: pass an existing directory with --root",
                                 norm);
         if (r == -ENOTDIR)
-            return dh_error_set(err, r, "host root %s is not a directory: pass a directory with --root", norm);
+            return dh_error_set(err, r, "host root %s is not a directory: pass a directory with --root",
+                                norm);
         return dh_error_set(err, r, "cannot open host root %s: %s", norm, strerror(-r));
     }
     struct stat st;

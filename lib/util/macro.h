@@ -19,24 +19,24 @@
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Hand ownership on: returns the value and leaves the variable empty so cleanup does nothing. */
-#define TAKE_PTR(p)                                                                                          \
-    ({                                                                                                       \
-        __typeof__(p) _took = (p);                                                                           \
-        (p) = NULL;                                                                                          \
-        _took;                                                                                               \
+#define TAKE_PTR(p)                \
+    ({                             \
+        __typeof__(p) _took = (p); \
+        (p) = NULL;                \
+        _took;                     \
     })
-#define TAKE_FD(fd)                                                                                          \
-    ({                                                                                                       \
-        int _took = (fd);                                                                                    \
-        (fd) = -1;                                                                                           \
-        _took;                                                                                               \
+#define TAKE_FD(fd)       \
+    ({                    \
+        int _took = (fd); \
+        (fd) = -1;        \
+        _took;            \
     })
 
 /* Public entry points check their arguments and return an error instead of crashing. */
-#define assert_return(expr, r)                                                                               \
-    do {                                                                                                     \
-        if (!(expr))                                                                                         \
-            return (r);                                                                                      \
+#define assert_return(expr, r) \
+    do {                       \
+        if (!(expr))           \
+            return (r);        \
     } while (0)
 
 static inline void freep(void *p)
@@ -70,11 +70,11 @@ static inline void closedirp(DIR **d)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Defines func##p(type *) for use with _cleanup_(). The destructor must accept NULL. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                              \
-    static inline void func##p(type *p)                                                                      \
-    {                                                                                                        \
-        if (*p)                                                                                              \
-            func(*p);                                                                                        \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+    static inline void func##p(type *p)         \
+    {                                           \
+        if (*p)                                 \
+            func(*p);                           \
     }
 
 static inline bool streq(const char *a, const char *b)

@@ -1,6 +1,7 @@
 /* Fake host trees for tests and benchmarks: see fake_sysfs.h. */
 #include "fake_sysfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -156,9 +157,17 @@ struct fake_tree *fake_tree_new(void)
     if (!mkdtemp(t->root))
         die("mkdtemp %s: %m", t->root);
     static const char *const dirs[] = {
-            "sys/bus/pci/devices", "sys/bus/pci/drivers", "sys/kernel/iommu_groups", "sys/class/net",
-            "sys/class/nvme", "sys/bus/auxiliary/devices", "sys/bus/auxiliary/drivers", "sys/module",
-            "dev", "proc", "run",
+            "sys/bus/pci/devices",
+            "sys/bus/pci/drivers",
+            "sys/kernel/iommu_groups",
+            "sys/class/net",
+            "sys/class/nvme",
+            "sys/bus/auxiliary/devices",
+            "sys/bus/auxiliary/drivers",
+            "sys/module",
+            "dev",
+            "proc",
+            "run",
     };
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
         fake_mkdir(t, dirs[i]);
@@ -204,7 +213,8 @@ void fake_pci_write(struct fake_tree *t, const char *bdf, const char *attr, cons
     free(p);
 }
 
-void fake_pci_write_bytes(struct fake_tree *t, const char *bdf, const char *attr, const void *data, size_t size)
+void fake_pci_write_bytes(struct fake_tree *t, const char *bdf, const char *attr, const void *data,
+                          size_t size)
 {
     char *p = pci_attr_path(t, bdf, attr);
     fake_write(t, p, data, size);
@@ -218,8 +228,8 @@ void fake_pci_remove_attr(struct fake_tree *t, const char *bdf, const char *attr
     free(p);
 }
 
-static void write_config(struct fake_tree *t, const char *bdf, uint16_t vendor, uint16_t device, uint32_t class_code,
-                         uint16_t sub_vendor, uint16_t sub_device)
+static void write_config(struct fake_tree *t, const char *bdf, uint16_t vendor, uint16_t device,
+                         uint32_t class_code, uint16_t sub_vendor, uint16_t sub_device)
 {
     uint8_t cfg[256] = {0};
     cfg[0x00] = vendor & 0xff;
@@ -236,6 +246,8 @@ static void write_config(struct fake_tree *t, const char *bdf, uint16_t vendor, 
     cfg[0x2f] = sub_device >> 8;
     fake_pci_write_bytes(t, bdf, "config", cfg, sizeof(cfg));
 }
+
+static void write_uevent(struct fake_tree *t, const char *bdf);
 
 void fake_pci_add(struct fake_tree *t, const char *bdf, uint16_t vendor, uint16_t device, uint32_t class_code)
 {
@@ -257,6 +269,7 @@ void fake_pci_add(struct fake_tree *t, const char *bdf, uint16_t vendor, uint16_
     fake_symlink(t, link, dir);
     free(link);
     free(dir);
+    write_uevent(t, bdf);
 }
 
 static unsigned read_hex_attr(struct fake_tree *t, const char *bdf, const char *attr)
@@ -273,6 +286,35 @@ static unsigned read_hex_attr(struct fake_tree *t, const char *bdf, const char *
     return v;
 }
 
+/* uevent as pci_uevent() and the driver core print it, derived from the attribute files and the
+ * driver link; rewritten whenever the builder changes one of them. */
+static void write_uevent(struct fake_tree *t, const char *bdf)
+{
+    unsigned vendor = read_hex_attr(t, bdf, "vendor"), device = read_hex_attr(t, bdf, "device");
+    unsigned sv = read_hex_attr(t, bdf, "subsystem_vendor"), sd = read_hex_attr(t, bdf, "subsystem_device");
+    unsigned cls = read_hex_attr(t, bdf, "class");
+    char *link = xasprintf("%s/%s/driver", t->root, fake_pci_dir(t, bdf));
+    char target[4096], driver[300] = "";
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        const char *name = strrchr(target, '/');
+        snprintf(driver, sizeof(driver), "DRIVER=%.250s\n", name ? name + 1 : target);
+    }
+    free(link);
+    char *ue = xasprintf("%sPCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\n"
+                         "MODALIAS=pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n",
+                         driver, cls, vendor, device, sv, sd, bdf, vendor, device, sv, sd, cls >> 16,
+                         (cls >> 8) & 0xff, cls & 0xff);
+    fake_pci_write(t, bdf, "uevent", ue);
+    free(ue);
+}
+
+void fake_pci_sync_uevent(struct fake_tree *t, const char *bdf)
+{
+    write_uevent(t, bdf);
+}
+
 void fake_pci_set_subsystem(struct fake_tree *t, const char *bdf, uint16_t vendor, uint16_t device)
 {
     char buf[16];
@@ -282,6 +324,7 @@ void fake_pci_set_subsystem(struct fake_tree *t, const char *bdf, uint16_t vendo
     fake_pci_write(t, bdf, "subsystem_device", buf);
     write_config(t, bdf, (uint16_t)read_hex_attr(t, bdf, "vendor"), (uint16_t)read_hex_attr(t, bdf, "device"),
                  read_hex_attr(t, bdf, "class"), vendor, device);
+    write_uevent(t, bdf);
 }
 
 void fake_pci_driver(struct fake_tree *t, const char *driver)
@@ -310,6 +353,7 @@ void fake_pci_bind(struct fake_tree *t, const char *bdf, const char *driver)
     free(devlink);
     free(drvdir);
     free(dir);
+    write_uevent(t, bdf);
 }
 
 void fake_pci_unbind(struct fake_tree *t, const char *bdf)
@@ -330,6 +374,7 @@ void fake_pci_unbind(struct fake_tree *t, const char *bdf)
     free(a);
     free(drvlink);
     free(dir);
+    write_uevent(t, bdf);
 }
 
 void fake_pci_iommu_group(struct fake_tree *t, const char *bdf, int group)
@@ -350,8 +395,8 @@ void fake_pci_iommu_group(struct fake_tree *t, const char *bdf, int group)
     free(dir);
 }
 
-void fake_pci_sriov(struct fake_tree *t, const char *pf, unsigned total_vfs, uint16_t vf_device, unsigned offset,
-                    unsigned stride)
+void fake_pci_sriov(struct fake_tree *t, const char *pf, unsigned total_vfs, uint16_t vf_device,
+                    unsigned offset, unsigned stride)
 {
     char buf[32];
     snprintf(buf, sizeof(buf), "%u\n", total_vfs);
@@ -383,13 +428,13 @@ void fake_pci_add_vf(struct fake_tree *t, const char *pf, unsigned vf_index, con
     /* sriov_numvfs counts the virtfn links */
     char *a = abs_path(t, pfdir);
     unsigned n = 0;
-    for (unsigned i = 0; i < 4096; i++) {
-        char *l = xasprintf("%s/virtfn%u", a, i);
-        struct stat st;
-        if (lstat(l, &st) == 0)
-            n++;
-        free(l);
-    }
+    DIR *d = opendir(a);
+    if (!d)
+        die("opendir %s: %m", a);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += strncmp(de->d_name, "virtfn", 6) == 0;
+    closedir(d);
     char buf[32];
     snprintf(buf, sizeof(buf), "%u\n", n);
     fake_pci_write(t, pf, "sriov_numvfs", buf);

@@ -20,14 +20,19 @@ const char *fake_tree_root(const struct fake_tree *t);
 /* Root-relative path of a PCI function's real directory (sys/devices/pciDDDD:BB/<bdf>). */
 const char *fake_pci_dir(struct fake_tree *t, const char *bdf);
 
-/* Adds a PCI function with its ids, class, a 256-byte config space (header type 0),
- * driver_override "(null)", numa_node -1, and the sys/bus/pci/devices link. */
-void fake_pci_add(struct fake_tree *t, const char *bdf, uint16_t vendor, uint16_t device, uint32_t class_code);
+/* Adds a PCI function with its ids, class, a 256-byte config space (header type 0), a uevent file,
+ * driver_override "(null)", numa_node -1, and the sys/bus/pci/devices link. uevent is rewritten by
+ * the builder calls that change what it says (subsystem, bind, unbind); after writing id
+ * attributes by hand, call fake_pci_sync_uevent() or remove uevent. */
+void fake_pci_add(struct fake_tree *t, const char *bdf, uint16_t vendor, uint16_t device,
+                  uint32_t class_code);
 void fake_pci_set_subsystem(struct fake_tree *t, const char *bdf, uint16_t vendor, uint16_t device);
+void fake_pci_sync_uevent(struct fake_tree *t, const char *bdf);
 
 /* Writes (creating) an attribute file in the function's directory; value is written verbatim. */
 void fake_pci_write(struct fake_tree *t, const char *bdf, const char *attr, const char *value);
-void fake_pci_write_bytes(struct fake_tree *t, const char *bdf, const char *attr, const void *data, size_t size);
+void fake_pci_write_bytes(struct fake_tree *t, const char *bdf, const char *attr, const void *data,
+                          size_t size);
 void fake_pci_remove_attr(struct fake_tree *t, const char *bdf, const char *attr);
 
 /* Binds the function to driver: sys/bus/pci/drivers/<driver>/{bind,unbind,new_id,remove_id},
@@ -42,8 +47,8 @@ void fake_pci_iommu_group(struct fake_tree *t, const char *bdf, int group);
 
 /* Makes bdf an SR-IOV PF: sriov_totalvfs, sriov_numvfs 0, sriov_vf_device, offset, stride,
  * sriov_drivers_autoprobe 1. */
-void fake_pci_sriov(struct fake_tree *t, const char *pf, unsigned total_vfs, uint16_t vf_device, unsigned offset,
-                    unsigned stride);
+void fake_pci_sriov(struct fake_tree *t, const char *pf, unsigned total_vfs, uint16_t vf_device,
+                    unsigned offset, unsigned stride);
 /* Adds VF vf_index of pf at vf_bdf (ids from the PF's vendor and sriov_vf_device), with the
  * virtfn<N> and physfn links, and sets sriov_numvfs to the number of VFs. */
 void fake_pci_add_vf(struct fake_tree *t, const char *pf, unsigned vf_index, const char *vf_bdf);

@@ -51,7 +51,8 @@ static void put_fields(struct out *o, const char *const *fields)
     }
 }
 
-size_t vpd_blob_build(uint8_t *buf, size_t size, const char *name, const char *const *ro, const char *const *rw)
+size_t vpd_blob_build(uint8_t *buf, size_t size, const char *name, const char *const *ro,
+                      const char *const *rw)
 {
     struct out o = {buf, size, 0};
     if (name) {

@@ -9,4 +9,5 @@
 /* ro and rw are NULL-terminated lists of "KW=value" strings (rw may be NULL for no VPD-W).
  * name may be NULL for no identifier string. Returns the number of bytes written; aborts when the
  * image does not fit in size. */
-size_t vpd_blob_build(uint8_t *buf, size_t size, const char *name, const char *const *ro, const char *const *rw);
+size_t vpd_blob_build(uint8_t *buf, size_t size, const char *name, const char *const *ro,
+                      const char *const *rw);
