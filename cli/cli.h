@@ -1,0 +1,39 @@
+/* The dpuhost CLI: shared context and the subcommand table's entry type. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <dpuhost/error.h>
+#include <dpuhost/host.h>
+
+/* Exit statuses: 0 success, 1 the operation failed, 2 bad input (usage, malformed address,
+ * unusable --root). Bad input never changes anything. */
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct cli_context {
+    const char *root; /* --root DIR, else $DPUHOST_ROOT, else "/" */
+    bool json;        /* --json */
+    bool pretty;      /* --pretty: indent the JSON (implies --json) */
+    const char *prog;
+};
+
+struct cli_command {
+    const char *name;
+    const char *usage; /* arguments, for help */
+    const char *summary;
+    int (*run)(struct cli_context *ctx, int argc, char **argv);
+};
+
+/* Opens the host root; on failure prints the reason and returns NULL (exit status 2). */
+struct dh_host *cli_open_host(struct cli_context *ctx);
+
+/* Prints "dpuhost: <message>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints err's message (or fallback with strerror(-r)) and returns the exit status for r. */
+int cli_fail(const struct dh_error *err, int r, const char *fallback);
+
+/* Commands */
+int cmd_functions(struct cli_context *ctx, int argc, char **argv);
+int cmd_show(struct cli_context *ctx, int argc, char **argv);
+int cmd_cards(struct cli_context *ctx, int argc, char **argv);

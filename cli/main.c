@@ -1,0 +1,133 @@
+/* dpuhost: the command-line interface. Global options (--root, --json) may appear anywhere before
+ * "--"; everything else belongs to the subcommand, looked up in one table. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util/macro.h"
+
+static const struct cli_command commands[] = {
+        {"functions", "[--kind K] [--vendor V] [--driver D]", "list PCI functions and sub-functions",
+         cmd_functions},
+        {"show", "ADDR", "show every field of one function", cmd_show},
+        {"cards", "", "list add-in cards (by VPD serial number)", cmd_cards},
+};
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("dpuhost: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_fail(const struct dh_error *err, int r, const char *fallback)
+{
+    if (err && err->code)
+        cli_error("%s", err->message);
+    else
+        cli_error("%s: %s", fallback, strerror(r < 0 ? -r : r));
+    return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
+struct dh_host *cli_open_host(struct cli_context *ctx)
+{
+    struct dh_host *host = NULL;
+    struct dh_error err = {0};
+    if (dh_host_new(ctx->root, &host, &err) < 0) {
+        cli_error("%s", err.message);
+        return NULL;
+    }
+    return host;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: dpuhost [--root DIR] [--json|--pretty] COMMAND [ARGS]\n\n"
+               "Turns DPU and SmartNIC PCI functions into VM-ready resources.\n\nCommands:\n");
+    for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+        fprintf(f, "  %-10s %-38s %s\n", commands[i].name, commands[i].usage, commands[i].summary);
+    fprintf(f, "\nOptions:\n"
+               "  --root DIR   host root holding sys/, dev/, proc/, run/ (default: $DPUHOST_ROOT or /)\n"
+               "  --json       print one JSON document instead of text\n"
+               "  --pretty     print the JSON document indented (implies --json)\n"
+               "  --help       show this help\n"
+               "  --version    show the version\n");
+}
+
+/* Removes the global options from argv (in place), wherever they are. Returns the new argc, or -1
+ * on a usage error (already reported). */
+static int take_global_options(struct cli_context *ctx, int argc, char **argv)
+{
+    int out = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (streq(a, "--")) {
+            while (i < argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (streq(a, "--json")) {
+            ctx->json = true;
+            continue;
+        }
+        if (streq(a, "--pretty")) {
+            ctx->json = ctx->pretty = true;
+            continue;
+        }
+        if (streq(a, "--root")) {
+            if (i + 1 >= argc) {
+                cli_error("--root needs a directory");
+                return -1;
+            }
+            ctx->root = argv[++i];
+            continue;
+        }
+        const char *v = startswith(a, "--root=");
+        if (v) {
+            ctx->root = v;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    return out;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_context ctx = {.prog = "dpuhost"};
+    ctx.root = getenv("DPUHOST_ROOT");
+    argc = take_global_options(&ctx, argc, argv);
+    if (argc < 0)
+        return EXIT_USAGE;
+    if (ctx.root && !*ctx.root) {
+        cli_error("--root is empty: pass a directory");
+        return EXIT_USAGE;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (streq(name, "--help") || streq(name, "-h") || streq(name, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (streq(name, "--version")) {
+        printf("dpuhost %s\n", DPUHOST_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+        if (streq(name, commands[i].name)) {
+            /* the subcommand sees itself as argv[0], so getopt starts after it */
+            return commands[i].run(&ctx, argc - 1, argv + 1);
+        }
+    cli_error("unknown command '%s' (see dpuhost --help)", name);
+    return EXIT_USAGE;
+}
