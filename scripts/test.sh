@@ -30,15 +30,15 @@ meson_stage() {
     local name=$1 dir=$2; shift 2
     echo "== $name: build ($dir)"
     if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null || { add "$name" 0 1; return; }; fi
-    if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
-        tail -30 "$dir.build.log"
+    if ! ninja -C "$dir" >"$dir/dh-build.log" 2>&1; then
+        tail -30 "$dir/dh-build.log"
         add "$name" 0 1
         return
     fi
     echo "== $name: test"
-    meson test -C "$dir" --print-errorlogs --no-rebuild >"$dir.test.log" 2>&1
-    grep -E '^ *[0-9]+/[0-9]+ ' "$dir.test.log" | grep -vE ' (OK|SKIP) ' | sed 's/^/   /'
-    grep -E 'not ok|ERROR|FAIL' "$dir.test.log" | head -40 | sed 's/^/   /'
+    meson test -C "$dir" --print-errorlogs --no-rebuild >"$dir/dh-test.log" 2>&1
+    grep -E '^ *[0-9]+/[0-9]+ ' "$dir/dh-test.log" | grep -vE ' (OK|SKIP) ' | sed 's/^/   /'
+    grep -E 'not ok|ERROR|FAIL' "$dir/dh-test.log" | head -40 | sed 's/^/   /'
     read -r p f s < <(python3 scripts/count-tests.py "$dir/meson-logs/testlog.json")
     add "$name" "$p" "$f" "$s"
 }
@@ -50,18 +50,18 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== fuzz: VPD parser for ${DH_FUZZ_SECONDS:-30} s"
 if [ ! -d build-fuzz ]; then CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null 2>&1; fi
-if ninja -C build-fuzz fuzz/vpd-fuzzer >build-fuzz.build.log 2>&1; then
+if ninja -C build-fuzz fuzz/vpd-fuzzer >build-fuzz/dh-build.log 2>&1; then
     corpus=$(mktemp -d)
     cp fuzz/corpus/vpd/* "$corpus/"
     if build-fuzz/fuzz/vpd-fuzzer -max_total_time="${DH_FUZZ_SECONDS:-30}" -print_final_stats=1 "$corpus" \
-        >build-fuzz.run.log 2>&1; then
+        >build-fuzz/dh-fuzz.log 2>&1; then
         add fuzz 1 0
     else
-        tail -30 build-fuzz.run.log; add fuzz 0 1
+        tail -30 build-fuzz/dh-fuzz.log; add fuzz 0 1
     fi
     rm -rf "$corpus"
 else
-    tail -20 build-fuzz.build.log; add fuzz 0 1
+    tail -20 build-fuzz/dh-build.log; add fuzz 0 1
 fi
 
 echo "== format: clang-format"
