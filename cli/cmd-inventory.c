@@ -26,37 +26,6 @@ static int scan(struct cli_context *ctx, struct dh_inventory **ret)
     return 0;
 }
 
-/* The one output path: the library serializes the document; --json prints that text, otherwise it
- * is parsed back and rendered as a table (or key/value view when cols is NULL). */
-static int emit(struct cli_context *ctx, struct dh_jsonw *w, const char *rows_key,
-                const struct out_column *cols, size_t n_cols)
-{
-    _cleanup_free_ char *text = NULL;
-    size_t len = 0;
-    int r = dh_jsonw_finish(w, &text, &len);
-    dh_jsonw_free(w);
-    if (r < 0)
-        return cli_error("cannot serialize the result: %s", strerror(-r)), EXIT_FAIL;
-    if (ctx->json)
-        return puts(text) < 0 ? EXIT_FAIL : 0;
-    _cleanup_(json_decrefp) json_t *doc = json_loadb(text, len, 0, NULL);
-    if (!doc)
-        return cli_error("out of memory"), EXIT_FAIL;
-    if (cols)
-        out_table(stdout, json_object_get(doc, rows_key), cols, n_cols);
-    else
-        out_object(stdout, doc);
-    return 0;
-}
-
-static struct dh_jsonw *writer(struct cli_context *ctx)
-{
-    struct dh_jsonw *w = dh_jsonw_new(ctx->pretty);
-    if (!w)
-        cli_error("out of memory");
-    return w;
-}
-
 static char *fmt_id(json_t *row)
 {
     const char *v = json_string_value(json_object_get(row, "vendor_id"));
@@ -142,11 +111,11 @@ int cmd_functions(struct cli_context *ctx, int argc, char **argv)
     int r = scan(ctx, &inv);
     if (r)
         return r;
-    struct dh_jsonw *w = writer(ctx);
+    struct dh_jsonw *w = cli_writer(ctx);
     if (!w)
         return EXIT_FAIL;
     dh_inventory_write_json(w, inv, &filter);
-    return emit(ctx, w, "functions", function_columns, ELEMENTSOF(function_columns));
+    return cli_emit(ctx, w, "functions", function_columns, ELEMENTSOF(function_columns));
 }
 
 int cmd_show(struct cli_context *ctx, int argc, char **argv)
@@ -176,11 +145,11 @@ int cmd_show(struct cli_context *ctx, int argc, char **argv)
         cli_error("show: no function %s on this host (list them with: dpuhost functions)", addr);
         return EXIT_FAIL;
     }
-    struct dh_jsonw *w = writer(ctx);
+    struct dh_jsonw *w = cli_writer(ctx);
     if (!w)
         return EXIT_FAIL;
     dh_func_write_json(w, f);
-    return emit(ctx, w, NULL, NULL, 0);
+    return cli_emit(ctx, w, NULL, NULL, 0);
 }
 
 static char *fmt_count_vfs(json_t *row)
@@ -211,9 +180,9 @@ int cmd_cards(struct cli_context *ctx, int argc, char **argv)
     int r = scan(ctx, &inv);
     if (r)
         return r;
-    struct dh_jsonw *w = writer(ctx);
+    struct dh_jsonw *w = cli_writer(ctx);
     if (!w)
         return EXIT_FAIL;
     dh_inventory_write_cards_json(w, inv);
-    return emit(ctx, w, "cards", card_columns, ELEMENTSOF(card_columns));
+    return cli_emit(ctx, w, "cards", card_columns, ELEMENTSOF(card_columns));
 }

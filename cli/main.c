@@ -14,6 +14,11 @@ static const struct cli_command commands[] = {
          cmd_functions},
         {"show", "ADDR", "show every field of one function", cmd_show},
         {"cards", "", "list add-in cards (by VPD serial number)", cmd_cards},
+        {"check", "", "preflight: can this host pass functions through?", cmd_check},
+        {"bind", "ADDR... [--force]", "bind functions to vfio-pci, recording their state", cmd_bind},
+        {"restore", "ADDR... [--wait S]", "give bound functions back to their recorded driver", cmd_restore},
+        {"sriov", "ADDR --num-vfs N [--autoprobe on|off]", "create or remove VFs on a PF", cmd_sriov},
+        {"vf", "ADDR [--mac M] [--vlan V[,QOS]] [...]", "show or set a VF's MAC, VLAN, trust, spoofchk", cmd_vf},
 };
 
 void cli_error(const char *fmt, ...)
@@ -51,9 +56,11 @@ static void usage(FILE *f)
     fprintf(f, "Usage: dpuhost [--root DIR] [--json|--pretty] COMMAND [ARGS]\n\n"
                "Turns DPU and SmartNIC PCI functions into VM-ready resources.\n\nCommands:\n");
     for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-        fprintf(f, "  %-10s %-38s %s\n", commands[i].name, commands[i].usage, commands[i].summary);
+        fprintf(f, "  %-10s %-42s %s\n", commands[i].name, commands[i].usage, commands[i].summary);
     fprintf(f, "\nOptions:\n"
                "  --root DIR   host root holding sys/, dev/, proc/, run/ (default: $DPUHOST_ROOT or /)\n"
+               "  --state-dir DIR  where dpuhost keeps its state (default: $DPUHOST_STATE_DIR or\n"
+               "               /var/lib/dpuhost)\n"
                "  --json       print one JSON document instead of text\n"
                "  --pretty     print the JSON document indented (implies --json)\n"
                "  --help       show this help\n"
@@ -93,6 +100,18 @@ static int take_global_options(struct cli_context *ctx, int argc, char **argv)
             ctx->root = v;
             continue;
         }
+        if (streq(a, "--state-dir")) {
+            if (i + 1 >= argc) {
+                cli_error("--state-dir needs a directory");
+                return -1;
+            }
+            ctx->state_dir = argv[++i];
+            continue;
+        }
+        if ((v = startswith(a, "--state-dir="))) {
+            ctx->state_dir = v;
+            continue;
+        }
         argv[out++] = argv[i];
     }
     argv[out] = NULL;
@@ -103,6 +122,9 @@ int main(int argc, char **argv)
 {
     struct cli_context ctx = {.prog = "dpuhost"};
     ctx.root = getenv("DPUHOST_ROOT");
+    ctx.state_dir = getenv("DPUHOST_STATE_DIR");
+    if (!ctx.state_dir || !*ctx.state_dir)
+        ctx.state_dir = "/var/lib/dpuhost";
     argc = take_global_options(&ctx, argc, argv);
     if (argc < 0)
         return EXIT_USAGE;

@@ -1,0 +1,203 @@
+/* Binding records: the original driver, driver_override and VF admin settings of a function taken
+ * for vfio-pci, written before the first change to the host. */
+#include "store-internal.h"
+
+#include <time.h>
+
+#include "util/macro.h"
+#include "util/parse.h"
+
+static const char *const state_names[] = {
+        [DH_BINDING_BINDING] = "binding",
+        [DH_BINDING_BOUND] = "bound",
+        [DH_BINDING_RESTORING] = "restoring",
+};
+
+const char *dh_binding_state_to_string(enum dh_binding_state s)
+{
+    return (size_t)s < ELEMENTSOF(state_names) ? state_names[s] : NULL;
+}
+
+static int state_from_string(const char *s, enum dh_binding_state *ret)
+{
+    for (size_t i = 0; s && i < ELEMENTSOF(state_names); i++)
+        if (streq(s, state_names[i])) {
+            *ret = (enum dh_binding_state)i;
+            return 0;
+        }
+    return -EBADMSG;
+}
+
+void dh_binding_record_clear(struct dh_binding_record *rec)
+{
+    if (!rec)
+        return;
+    free(rec->original_driver);
+    free(rec->original_override);
+    free(rec->vf.pf_ifname);
+    *rec = (struct dh_binding_record){0};
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int dh_store_binding_put(struct dh_store *s, const struct dh_binding_record *rec, struct dh_error *err)
+{
+    assert_return(s && rec && dh_pci_addr_is_valid(rec->address), -EINVAL);
+    static const char sql[] = "INSERT OR REPLACE INTO bindings (address, state, original_driver, original_override,"
+                              " iommu_group, vf_valid, vf_pf_ifname, vf_index, vf_mac, vf_vlan, vf_qos, vf_spoofchk,"
+                              " vf_trust, created_usec, owner_pid)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_error(s, rc, err, "cannot prepare a binding write");
+    char mac[18] = "";
+    if (rec->vf.has_mac)
+        dh_format_mac(rec->vf.mac, mac);
+    int64_t created = rec->created_usec;
+    if (!created) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        created = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+    bind_text(st, 1, rec->address);
+    bind_text(st, 2, dh_binding_state_to_string(rec->state));
+    bind_text(st, 3, rec->original_driver);
+    bind_text(st, 4, rec->original_override);
+    sqlite3_bind_int(st, 5, rec->iommu_group);
+    sqlite3_bind_int(st, 6, rec->vf.valid);
+    bind_text(st, 7, rec->vf.valid ? rec->vf.pf_ifname : NULL);
+    sqlite3_bind_int(st, 8, rec->vf.vf_index);
+    bind_text(st, 9, rec->vf.has_mac ? mac : NULL);
+    sqlite3_bind_int(st, 10, rec->vf.vlan);
+    sqlite3_bind_int(st, 11, rec->vf.qos);
+    sqlite3_bind_int(st, 12, rec->vf.spoofchk);
+    sqlite3_bind_int(st, 13, rec->vf.trust);
+    sqlite3_bind_int64(st, 14, created);
+    sqlite3_bind_int64(st, 15, rec->owner_pid ? rec->owner_pid : (int64_t)getpid());
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_error(s, rc, err, "cannot write the binding record");
+    return 0;
+}
+
+static char *column_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+static int read_row(sqlite3_stmt *st, struct dh_binding_record *rec)
+{
+    *rec = (struct dh_binding_record){0};
+    const unsigned char *addr = sqlite3_column_text(st, 0);
+    if (!addr || !dh_pci_addr_is_valid((const char *)addr))
+        return -EBADMSG;
+    snprintf(rec->address, sizeof(rec->address), "%s", (const char *)addr);
+    if (state_from_string((const char *)sqlite3_column_text(st, 1), &rec->state) < 0)
+        return -EBADMSG;
+    rec->original_driver = column_text(st, 2);
+    rec->original_override = column_text(st, 3);
+    rec->iommu_group = sqlite3_column_int(st, 4);
+    rec->vf.valid = sqlite3_column_int(st, 5) != 0;
+    rec->vf.pf_ifname = column_text(st, 6);
+    rec->vf.vf_index = sqlite3_column_int(st, 7);
+    const unsigned char *mac = sqlite3_column_text(st, 8);
+    if (mac && dh_parse_mac((const char *)mac, rec->vf.mac) == 0)
+        rec->vf.has_mac = true;
+    rec->vf.vlan = sqlite3_column_int(st, 9);
+    rec->vf.qos = sqlite3_column_int(st, 10);
+    rec->vf.spoofchk = sqlite3_column_int(st, 11);
+    rec->vf.trust = sqlite3_column_int(st, 12);
+    rec->created_usec = sqlite3_column_int64(st, 13);
+    rec->owner_pid = sqlite3_column_int64(st, 14);
+    return 0;
+}
+
+#define SELECT_COLUMNS                                                                                       \
+    "SELECT address, state, original_driver, original_override, iommu_group, vf_valid, vf_pf_ifname,"        \
+    " vf_index, vf_mac, vf_vlan, vf_qos, vf_spoofchk, vf_trust, created_usec, owner_pid FROM bindings"
+
+int dh_store_binding_get(struct dh_store *s, const char *address, struct dh_binding_record *ret,
+                         struct dh_error *err)
+{
+    assert_return(s && address && ret, -EINVAL);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, SELECT_COLUMNS " WHERE address = ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_error(s, rc, err, "cannot prepare a binding read");
+    sqlite3_bind_text(st, 1, address, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    int r;
+    if (rc == SQLITE_ROW) {
+        r = read_row(st, ret);
+        if (r < 0) {
+            dh_binding_record_clear(ret);
+            r = dh_error_set(err, r, "state store %s: the binding record of %s is corrupt", s->path, address);
+        }
+    } else if (rc == SQLITE_DONE)
+        r = -ENOENT;
+    else
+        r = store_error(s, rc, err, "cannot read a binding record");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int dh_store_binding_delete(struct dh_store *s, const char *address, struct dh_error *err)
+{
+    assert_return(s && address, -EINVAL);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM bindings WHERE address = ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_error(s, rc, err, "cannot prepare a binding delete");
+    sqlite3_bind_text(st, 1, address, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_error(s, rc, err, "cannot delete a binding record");
+    return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+int dh_store_binding_list(struct dh_store *s, struct dh_binding_record **ret, size_t *ret_n, struct dh_error *err)
+{
+    assert_return(s && ret && ret_n, -EINVAL);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, SELECT_COLUMNS " ORDER BY address", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_error(s, rc, err, "cannot prepare a binding listing");
+    struct dh_binding_record *v = NULL;
+    size_t n = 0;
+    int r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct dh_binding_record *nv = realloc(v, (n + 1) * sizeof(*v));
+        if (!nv) {
+            r = -ENOMEM;
+            break;
+        }
+        v = nv;
+        if (read_row(st, &v[n]) < 0) {
+            dh_binding_record_clear(&v[n]);
+            continue; /* a corrupt row is skipped, not fatal for the listing */
+        }
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_error(s, rc, err, "cannot list binding records");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++)
+            dh_binding_record_clear(&v[i]);
+        free(v);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
