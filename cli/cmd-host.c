@@ -103,15 +103,13 @@ static int bind_op(struct dh_vfio_ctx *vctx, const char *const *a, size_t n, str
 static int run_vfio(struct cli_context *ctx, int argc, char **argv, bool is_bind)
 {
     static const struct option options[] = {
-            {"force", no_argument, NULL, 'f'},
-            {"timeout", required_argument, NULL, 't'},
-            {"wait", required_argument, NULL, 'w'},
-            {"help", no_argument, NULL, 'h'},
-            {},
+            {"force", no_argument, NULL, 'f'},      {"timeout", required_argument, NULL, 't'},
+            {"wait", required_argument, NULL, 'w'}, {"parallel", required_argument, NULL, 'p'},
+            {"help", no_argument, NULL, 'h'},       {},
     };
     const char *name = is_bind ? "bind" : "restore";
     unsigned flags = 0;
-    int timeout_ms = 0, wait_ms = 0;
+    int timeout_ms = 0, wait_ms = 0, parallel = 0;
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
@@ -136,13 +134,24 @@ static int run_vfio(struct cli_context *ctx, int argc, char **argv, bool is_bind
                 wait_ms = v;
             break;
         }
+        case 'p': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 1 || v > 32) {
+                cli_error("%s: bad --parallel '%s': give 1 to 32", name, optarg);
+                return EXIT_USAGE;
+            }
+            parallel = (int)v;
+            break;
+        }
         case 'h':
             if (is_bind)
-                printf("Usage: dpuhost bind ADDR... [--force] [--timeout SECONDS] [--json]\n"
+                printf("Usage: dpuhost bind ADDR... [--force] [--timeout SECONDS] [--parallel N] [--json]\n"
                        "  --force   bind even when the host uses the function (addresses, routes, mounts);\n"
                        "            never overrides IOMMU group viability\n");
             else
-                printf("Usage: dpuhost restore ADDR... [--wait SECONDS] [--timeout SECONDS] [--json]\n"
+                printf("Usage: dpuhost restore ADDR... [--wait SECONDS] [--timeout SECONDS] [--parallel N] "
+                       "[--json]\n"
                        "  --wait    how long to wait for processes that hold /dev/vfio/N (default 10)\n");
             return 0;
         default:
@@ -156,7 +165,8 @@ static int run_vfio(struct cli_context *ctx, int argc, char **argv, bool is_bind
     const char *const *addrs = (const char *const *)argv + optind;
     for (size_t i = 0; i < n; i++)
         if (!dh_func_address_is_valid(addrs[i])) {
-            cli_error("%s: malformed address '%s': expected DDDD:BB:DD.F (e.g. 0000:03:00.2); nothing was changed",
+            cli_error("%s: malformed address '%s': expected DDDD:BB:DD.F (e.g. 0000:03:00.2); nothing was "
+                      "changed",
                       name, addrs[i]);
             return EXIT_USAGE;
         }
@@ -176,6 +186,7 @@ static int run_vfio(struct cli_context *ctx, int argc, char **argv, bool is_bind
             .net = nl ? &net : NULL,
             .timeout_ms = timeout_ms,
             .holder_timeout_ms = wait_ms,
+            .parallel = parallel,
     };
     struct dh_vfio_result *res = calloc(n, sizeof(*res));
     if (!res) {
@@ -183,7 +194,8 @@ static int run_vfio(struct cli_context *ctx, int argc, char **argv, bool is_bind
         return cli_error("out of memory"), EXIT_FAIL;
     }
     struct dh_error err = {0};
-    int r = is_bind ? bind_op(&vctx, addrs, n, res, &err, flags) : dh_vfio_restore(&vctx, addrs, n, res, &err);
+    int r = is_bind ? bind_op(&vctx, addrs, n, res, &err, flags)
+                    : dh_vfio_restore(&vctx, addrs, n, res, &err);
     dh_nl_free(nl);
     if (r == -EINVAL && err.code) {
         free(res);

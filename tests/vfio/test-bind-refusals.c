@@ -80,7 +80,8 @@ static void pf_with_vfs_is_refused_even_with_force(void **state)
 static void non_viable_group_is_refused_even_with_force(void **state)
 {
     struct bindhost *b = *state;
-    refused(b, "0000:06:00.0", DH_BIND_FORCE, -EBUSY, "IOMMU group 24 also holds 0000:06:00.1 bound to e1000e");
+    refused(b, "0000:06:00.0", DH_BIND_FORCE, -EBUSY,
+            "IOMMU group 24 also holds 0000:06:00.1 bound to e1000e");
     /* both together are fine */
     const char *both[] = {"0000:06:00.0", "0000:06:00.1"};
     struct dh_vfio_result res[2];
@@ -146,8 +147,9 @@ static void without_netlink_a_netdev_cannot_be_judged(void **state)
 static void mounted_swap_and_held_namespaces_are_in_use(void **state)
 {
     struct bindhost *b = *state;
-    fake_write_str(b->tree, "proc/1/mountinfo",
-                   "22 1 254:1 / / rw - ext4 /dev/vda1 rw\n40 22 259:1 / /srv/data rw - xfs /dev/nvme0n1p1 rw\n");
+    fake_write_str(
+            b->tree, "proc/1/mountinfo",
+            "22 1 254:1 / / rw - ext4 /dev/vda1 rw\n40 22 259:1 / /srv/data rw - xfs /dev/nvme0n1p1 rw\n");
     refused(b, "0000:04:00.0", 0, -EBUSY, "nvme0n1 (nvme0n1p1) is mounted on /srv/data");
     fake_write_str(b->tree, "proc/1/mountinfo", "22 1 254:1 / / rw - ext4 /dev/vda1 rw\n");
     fake_write_str(b->tree, "proc/swaps",
@@ -170,28 +172,33 @@ static void a_locked_function_is_busy(void **state)
     snprintf(path, sizeof(path), "%s/run/dpuhost/lock/0000:07:00.0", fake_tree_root(b->tree));
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
-    /* another process holds it: a forked child keeps the lock while we try */
-    int pipefd[2];
-    assert_int_equal(pipe(pipefd), 0);
+    /* another process holds it: a forked child keeps the lock while we try. Two pipes: the child
+     * says "locked" on one and waits for "done" on the other. */
+    int locked[2], done[2];
+    assert_int_equal(pipe(locked), 0);
+    assert_int_equal(pipe(done), 0);
     pid_t pid = fork();
     if (pid == 0) {
         int cfd = open(path, O_RDWR | O_CLOEXEC);
-        if (flock(cfd, LOCK_EX) < 0 || write(pipefd[1], "x", 1) != 1)
+        if (flock(cfd, LOCK_EX) < 0 || write(locked[1], "x", 1) != 1)
             _exit(1);
         char c;
-        if (read(pipefd[0], &c, 1) < 0)
+        if (read(done[0], &c, 1) < 0)
             _exit(2);
         _exit(0);
     }
     char c;
-    assert_int_equal(read(pipefd[0], &c, 1), 1);
+    assert_int_equal(read(locked[0], &c, 1), 1);
     refused(b, "0000:07:00.0", 0, -EBUSY, "another dpuhost operation");
-    assert_int_equal(write(pipefd[1], "x", 1), 1);
+    assert_int_equal(write(done[1], "x", 1), 1);
     int status;
     waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     close(fd);
-    close(pipefd[0]);
-    close(pipefd[1]);
+    close(locked[0]);
+    close(locked[1]);
+    close(done[0]);
+    close(done[1]);
 }
 
 static void missing_vfio_module_fails_cleanly(void **state)
