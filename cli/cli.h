@@ -17,9 +17,9 @@ struct out_column;
 #define EXIT_USAGE 2
 
 struct cli_context {
-    const char *root; /* --root DIR, else $DPUHOST_ROOT, else "/" */
-    bool json;        /* --json */
-    bool pretty;      /* --pretty: indent the JSON (implies --json) */
+    const char *root;      /* --root DIR, else $DPUHOST_ROOT, else "/" */
+    bool json;             /* --json */
+    bool pretty;           /* --pretty: indent the JSON (implies --json) */
     const char *state_dir; /* --state-dir DIR, else $DPUHOST_STATE_DIR, else /var/lib/dpuhost */
     const char *prog;
 };

@@ -18,7 +18,8 @@ static const struct cli_command commands[] = {
         {"bind", "ADDR... [--force]", "bind functions to vfio-pci, recording their state", cmd_bind},
         {"restore", "ADDR... [--wait S]", "give bound functions back to their recorded driver", cmd_restore},
         {"sriov", "ADDR --num-vfs N [--autoprobe on|off]", "create or remove VFs on a PF", cmd_sriov},
-        {"vf", "ADDR [--mac M] [--vlan V[,QOS]] [...]", "show or set a VF's MAC, VLAN, trust, spoofchk", cmd_vf},
+        {"vf", "ADDR [--mac M] [--vlan V[,QOS]] [...]", "show or set a VF's MAC, VLAN, trust, spoofchk",
+         cmd_vf},
 };
 
 void cli_error(const char *fmt, ...)

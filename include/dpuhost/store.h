@@ -12,7 +12,7 @@
 #include <dpuhost/pci.h>
 
 /* The schema version this build writes. */
-#define DH_STORE_SCHEMA_VERSION 1
+#define DH_STORE_SCHEMA_VERSION 2
 
 struct dh_store;
 
@@ -64,3 +64,51 @@ int dh_store_binding_delete(struct dh_store *store, const char *address, struct 
 /* All records, ordered by address. The caller clears each and frees the array. */
 int dh_store_binding_list(struct dh_store *store, struct dh_binding_record **ret, size_t *ret_n,
                           struct dh_error *err);
+
+/* ---- claims (schema 2) ---- */
+
+enum dh_claim_state {
+    DH_CLAIM_CLAIMING,  /* recorded; functions may be partly bound */
+    DH_CLAIM_CLAIMED,   /* done: the functions are the owner's */
+    DH_CLAIM_RELEASING, /* release started; functions may be partly restored */
+};
+const char *dh_claim_state_to_string(enum dh_claim_state s);
+
+struct dh_claim_function {
+    char address[64];
+    bool bind;     /* bound to vfio-pci for this claim */
+    bool vanished; /* the function disappeared from the host while claimed */
+};
+
+struct dh_claim_record {
+    char id[40]; /* "c-" + 32 hex digits */
+    char *owner;
+    char *pool;    /* NULL for a claim by address outside... never: always the function's pool */
+    char *key;     /* idempotency key: the client's request_id, or the canonical request */
+    char *request; /* the canonical request (JSON text), to detect a reused request_id */
+    char *labels;  /* JSON object text */
+    enum dh_claim_state state;
+    int64_t created_usec;
+    struct dh_claim_function *functions;
+    size_t n_functions;
+};
+
+void dh_claim_record_clear(struct dh_claim_record *c);
+
+/* Inserts a claim and its functions in one transaction. -EEXIST when one of the functions is claimed
+ * already or the (owner, key) pair exists: the database itself refuses double allocation. */
+int dh_store_claim_insert(struct dh_store *store, const struct dh_claim_record *c, struct dh_error *err);
+int dh_store_claim_set_state(struct dh_store *store, const char *id, enum dh_claim_state state,
+                             struct dh_error *err);
+/* Deletes the claim and its functions. -ENOENT when there is none. */
+int dh_store_claim_delete(struct dh_store *store, const char *id, struct dh_error *err);
+int dh_store_claim_get(struct dh_store *store, const char *id, struct dh_claim_record *ret,
+                       struct dh_error *err);
+/* The claim with this owner and key, or -ENOENT. */
+int dh_store_claim_find(struct dh_store *store, const char *owner, const char *key,
+                        struct dh_claim_record *ret, struct dh_error *err);
+/* Every claim (of owner, when not NULL), oldest first. The caller clears each and frees the array. */
+int dh_store_claim_list(struct dh_store *store, const char *owner, struct dh_claim_record **ret,
+                        size_t *ret_n, struct dh_error *err);
+int dh_store_claim_function_set_vanished(struct dh_store *store, const char *address, bool vanished,
+                                         struct dh_error *err);

@@ -27,7 +27,8 @@ void dh_link_facts_clear(struct dh_link_facts *f);
 
 struct dh_vfio_net {
     int (*link_facts)(void *userdata, const char *ifname, struct dh_link_facts *ret, struct dh_error *err);
-    int (*vf_get)(void *userdata, const char *pf_ifname, int vf, struct dh_vf_snapshot *ret, struct dh_error *err);
+    int (*vf_get)(void *userdata, const char *pf_ifname, int vf, struct dh_vf_snapshot *ret,
+                  struct dh_error *err);
     /* Sets the snapshot's fields (those that are not -1 / has_mac) and verifies them. */
     int (*vf_set)(void *userdata, const char *pf_ifname, int vf, const struct dh_vf_snapshot *want,
                   struct dh_error *err);
@@ -39,24 +40,25 @@ struct dh_vfio_net dh_vfio_net_netlink(struct dh_nl *nl);
 
 struct dh_vfio_ctx {
     struct dh_host *host;
-    struct dh_store *store;       /* where bind records live; required for bind and restore */
+    struct dh_store *store;        /* where bind records live; required for bind and restore */
     const struct dh_vfio_net *net; /* may be NULL: in-use checks on netdevs then refuse unless forced */
-    int timeout_ms;               /* bounded waits for the kernel (driver link, /dev/vfio/N); default 5000 */
-    int holder_timeout_ms;        /* restore: how long to wait for users of /dev/vfio/N; default 10000 */
-    int parallel;                 /* binds and restores at once; default 8 */
+    int timeout_ms;                /* bounded waits for the kernel (driver link, /dev/vfio/N); default 5000 */
+    int holder_timeout_ms;         /* restore: how long to wait for users of /dev/vfio/N; default 10000 */
+    int parallel;                  /* binds and restores at once; default 8 */
 };
 
 enum {
-    DH_BIND_FORCE = 1 << 0, /* override the in-use checks (addresses, routes, mounts); never group viability */
+    DH_BIND_FORCE =
+            1 << 0, /* override the in-use checks (addresses, routes, mounts); never group viability */
 };
 
 /* The outcome for one function. */
 struct dh_vfio_result {
     char address[64];
-    int error;                            /* 0 or a negative errno */
-    char message[DH_ERROR_MESSAGE_MAX];   /* what happened, or why not */
-    bool changed;                         /* the host was changed (and, on error, rolled back) */
-    int iommu_group;                      /* -1 when unknown */
+    int error;                          /* 0 or a negative errno */
+    char message[DH_ERROR_MESSAGE_MAX]; /* what happened, or why not */
+    bool changed;                       /* the host was changed (and, on error, rolled back) */
+    int iommu_group;                    /* -1 when unknown */
 };
 
 /* Binds every address to vfio-pci. Addresses are validated first; a malformed or duplicate one
@@ -68,8 +70,8 @@ int dh_vfio_bind(struct dh_vfio_ctx *ctx, const char *const *addresses, size_t n
 
 /* Restores every address to its recorded driver and driver_override (and VF admin settings),
  * waiting (bounded) for processes that hold its /dev/vfio/N. Same calling convention. */
-int dh_vfio_restore(struct dh_vfio_ctx *ctx, const char *const *addresses, size_t n, struct dh_vfio_result *results,
-                    struct dh_error *err);
+int dh_vfio_restore(struct dh_vfio_ctx *ctx, const char *const *addresses, size_t n,
+                    struct dh_vfio_result *results, struct dh_error *err);
 
 /* {"results":[{"address","ok","error","message","iommu_group","changed"}]} */
 void dh_vfio_results_write_json(struct dh_jsonw *w, const struct dh_vfio_result *results, size_t n);
@@ -78,8 +80,8 @@ void dh_vfio_results_write_json(struct dh_jsonw *w, const struct dh_vfio_result 
  * writes 0 and then num_vfs to sriov_numvfs (nothing when the count is already right), waiting at
  * most timeout_ms for the kernel, which may block for minutes. Refuses to change the count while a
  * VF is recorded as bound by dpuhost (store may be NULL to skip that check). */
-int dh_sriov_configure(struct dh_host *host, struct dh_store *store, const char *pf, int num_vfs, int autoprobe,
-                       int timeout_ms, struct dh_error *err);
+int dh_sriov_configure(struct dh_host *host, struct dh_store *store, const char *pf, int num_vfs,
+                       int autoprobe, int timeout_ms, struct dh_error *err);
 
 /* Preflight: can this host pass functions through? */
 enum dh_check_status {

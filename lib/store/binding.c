@@ -46,13 +46,14 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-int dh_store_binding_put(struct dh_store *s, const struct dh_binding_record *rec, struct dh_error *err)
+static int op_put(struct dh_store *s, void *userdata, struct dh_error *err)
 {
-    assert_return(s && rec && dh_pci_addr_is_valid(rec->address), -EINVAL);
-    static const char sql[] = "INSERT OR REPLACE INTO bindings (address, state, original_driver, original_override,"
-                              " iommu_group, vf_valid, vf_pf_ifname, vf_index, vf_mac, vf_vlan, vf_qos, vf_spoofchk,"
-                              " vf_trust, created_usec, owner_pid)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    const struct dh_binding_record *rec = userdata;
+    static const char sql[] =
+            "INSERT OR REPLACE INTO bindings (address, state, original_driver, original_override,"
+            " iommu_group, vf_valid, vf_pf_ifname, vf_index, vf_mac, vf_vlan, vf_qos, vf_spoofchk,"
+            " vf_trust, created_usec, owner_pid)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -88,6 +89,12 @@ int dh_store_binding_put(struct dh_store *s, const struct dh_binding_record *rec
     return 0;
 }
 
+int dh_store_binding_put(struct dh_store *s, const struct dh_binding_record *rec, struct dh_error *err)
+{
+    assert_return(s && rec && dh_pci_addr_is_valid(rec->address), -EINVAL);
+    return store_write(s, op_put, (void *)rec, err);
+}
+
 static char *column_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -121,8 +128,8 @@ static int read_row(sqlite3_stmt *st, struct dh_binding_record *rec)
     return 0;
 }
 
-#define SELECT_COLUMNS                                                                                       \
-    "SELECT address, state, original_driver, original_override, iommu_group, vf_valid, vf_pf_ifname,"        \
+#define SELECT_COLUMNS                                                                                \
+    "SELECT address, state, original_driver, original_override, iommu_group, vf_valid, vf_pf_ifname," \
     " vf_index, vf_mac, vf_vlan, vf_qos, vf_spoofchk, vf_trust, created_usec, owner_pid FROM bindings"
 
 int dh_store_binding_get(struct dh_store *s, const char *address, struct dh_binding_record *ret,
@@ -130,7 +137,7 @@ int dh_store_binding_get(struct dh_store *s, const char *address, struct dh_bind
 {
     assert_return(s && address && ret, -EINVAL);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, SELECT_COLUMNS " WHERE address = ?1", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->rdb, SELECT_COLUMNS " WHERE address = ?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_error(s, rc, err, "cannot prepare a binding read");
     sqlite3_bind_text(st, 1, address, -1, SQLITE_TRANSIENT);
@@ -150,9 +157,9 @@ int dh_store_binding_get(struct dh_store *s, const char *address, struct dh_bind
     return r;
 }
 
-int dh_store_binding_delete(struct dh_store *s, const char *address, struct dh_error *err)
+static int op_delete(struct dh_store *s, void *userdata, struct dh_error *err)
 {
-    assert_return(s && address, -EINVAL);
+    const char *address = userdata;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, "DELETE FROM bindings WHERE address = ?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -165,11 +172,18 @@ int dh_store_binding_delete(struct dh_store *s, const char *address, struct dh_e
     return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
-int dh_store_binding_list(struct dh_store *s, struct dh_binding_record **ret, size_t *ret_n, struct dh_error *err)
+int dh_store_binding_delete(struct dh_store *s, const char *address, struct dh_error *err)
+{
+    assert_return(s && address, -EINVAL);
+    return store_write(s, op_delete, (void *)address, err);
+}
+
+int dh_store_binding_list(struct dh_store *s, struct dh_binding_record **ret, size_t *ret_n,
+                          struct dh_error *err)
 {
     assert_return(s && ret && ret_n, -EINVAL);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, SELECT_COLUMNS " ORDER BY address", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->rdb, SELECT_COLUMNS " ORDER BY address", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_error(s, rc, err, "cannot prepare a binding listing");
     struct dh_binding_record *v = NULL;

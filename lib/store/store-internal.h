@@ -1,14 +1,31 @@
 /* Shared by the store's files; not exported. */
 #pragma once
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <dpuhost/store.h>
 
+struct write_op;
+
 struct dh_store {
-    sqlite3 *db;
+    sqlite3 *db;  /* the writer connection: used only by the group commit leader */
+    sqlite3 *rdb; /* the reader connection: sees committed data only (WAL) */
     char *path;
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    struct write_op *queue, **queue_tail;
+    bool committing;
+    uint64_t commits, ops; /* statistics: transactions and operations committed */
 };
+
+/* A write operation: runs inside a transaction on s->db (and its own savepoint), returns 0 or a
+ * negative errno (the savepoint is then rolled back, the batch's other operations still commit). */
+typedef int (*store_op_fn)(struct dh_store *s, void *userdata, struct dh_error *err);
+
+/* Runs fn durably: queued, batched with concurrent writers into one transaction (group commit), and
+ * returns once that transaction is committed (synchronous=FULL). */
+int store_write(struct dh_store *s, store_op_fn fn, void *userdata, struct dh_error *err);
 
 /* Fills err from the connection's last error: "state store <path>: <what>: <sqlite message>". */
 int store_error(struct dh_store *s, int rc, struct dh_error *err, const char *what);

@@ -26,6 +26,27 @@ static const char *const migrations[] = {
         "  created_usec INTEGER NOT NULL,"
         "  owner_pid INTEGER NOT NULL"
         ");",
+        /* 1 -> 2: claims. One claim per function is enforced by the primary key of claim_functions,
+         * idempotency by the unique (owner, key) index. */
+        "CREATE TABLE claims ("
+        "  id TEXT PRIMARY KEY NOT NULL,"
+        "  owner TEXT NOT NULL,"
+        "  pool TEXT,"
+        "  key TEXT NOT NULL,"
+        "  request TEXT NOT NULL,"
+        "  labels TEXT NOT NULL DEFAULT '{}',"
+        "  state TEXT NOT NULL CHECK (state IN ('claiming', 'claimed', 'releasing')),"
+        "  created_usec INTEGER NOT NULL"
+        ");"
+        "CREATE UNIQUE INDEX claims_owner_key ON claims(owner, key);"
+        "CREATE TABLE claim_functions ("
+        "  address TEXT PRIMARY KEY NOT NULL,"
+        "  claim_id TEXT NOT NULL REFERENCES claims(id) ON DELETE CASCADE,"
+        "  position INTEGER NOT NULL,"
+        "  bind INTEGER NOT NULL,"
+        "  vanished INTEGER NOT NULL DEFAULT 0"
+        ");"
+        "CREATE INDEX claim_functions_claim ON claim_functions(claim_id);",
 };
 
 int store_errno(int rc)
@@ -60,8 +81,8 @@ int store_errno(int rc)
 
 int store_error(struct dh_store *s, int rc, struct dh_error *err, const char *what)
 {
-    return dh_error_set(err, store_errno(rc) ? store_errno(rc) : -EIO, "state store %s: %s: %s", s->path, what,
-                        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    return dh_error_set(err, store_errno(rc) ? store_errno(rc) : -EIO, "state store %s: %s: %s", s->path,
+                        what, sqlite3_errstr(rc));
 }
 
 static int exec(struct dh_store *s, const char *sql, struct dh_error *err, const char *what)
@@ -70,10 +91,10 @@ static int exec(struct dh_store *s, const char *sql, struct dh_error *err, const
     return rc == SQLITE_OK ? 0 : store_error(s, rc, err, what);
 }
 
-static int user_version(struct dh_store *s, int *ret)
+static int user_version(sqlite3 *db, int *ret)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         *ret = sqlite3_column_int(st, 0);
         rc = SQLITE_OK;
@@ -85,7 +106,7 @@ static int user_version(struct dh_store *s, int *ret)
 static int migrate(struct dh_store *s, struct dh_error *err)
 {
     int v;
-    int rc = user_version(s, &v);
+    int rc = user_version(s->db, &v);
     if (rc != SQLITE_OK)
         return store_error(s, rc, err, "cannot read the schema version");
     if (v > (int)ELEMENTSOF(migrations))
@@ -123,11 +144,15 @@ int dh_store_open(const char *path, struct dh_store **ret, struct dh_error *err)
     if (fd < 0) {
         int r = negative_errno();
         dh_store_close(s);
-        return dh_error_set(err, r, "cannot open state store %s: %s (does the state directory exist and is it "
-                                    "writable?)",
+        return dh_error_set(err, r,
+                            "cannot open state store %s: %s (does the state directory exist and is it "
+                            "writable?)",
                             path, strerror(-r));
     }
     close(fd);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->done, NULL);
+    s->queue_tail = &s->queue;
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
     int r = 0;
     if (rc != SQLITE_OK)
@@ -144,6 +169,12 @@ int dh_store_open(const char *path, struct dh_store **ret, struct dh_error *err)
         r = store_error(s, rc, err, "cannot set the busy timeout");
     if (r == 0)
         r = migrate(s, err);
+    /* readers get their own connection: they never see a batch that is not committed yet */
+    if (r == 0 && (rc = sqlite3_open_v2(path, &s->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL)) !=
+                          SQLITE_OK)
+        r = store_error(s, rc, err, "cannot open a reader");
+    if (r == 0 && (rc = sqlite3_busy_timeout(s->rdb, 10000)) != SQLITE_OK)
+        r = store_error(s, rc, err, "cannot set the busy timeout");
     if (r < 0) {
         dh_store_close(s);
         return r;
@@ -156,8 +187,14 @@ void dh_store_close(struct dh_store *s)
 {
     if (!s)
         return;
+    if (s->rdb)
+        sqlite3_close_v2(s->rdb);
     if (s->db)
         sqlite3_close_v2(s->db);
+    if (s->queue_tail) {
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->done);
+    }
     free(s->path);
     free(s);
 }
@@ -165,7 +202,7 @@ void dh_store_close(struct dh_store *s)
 int dh_store_schema_version(struct dh_store *s)
 {
     int v = -1;
-    if (s && user_version(s, &v) != SQLITE_OK)
+    if (s && user_version(s->rdb ? s->rdb : s->db, &v) != SQLITE_OK)
         return -EIO;
     return v;
 }

@@ -42,21 +42,24 @@ static int check(struct bind_job *job, const struct dh_func *f, struct dh_vfio_r
         return vfio_result_fail(res, -ENODEV, "%s: no such PCI function on this host (see dpuhost functions)",
                                 res->address);
     if (f->kind == DH_FUNC_SF)
-        return vfio_result_fail(res, -EOPNOTSUPP,
-                                "%s is a sub-function: it shares its PF's PCI function, so vfio-pci cannot take it; "
-                                "hand it to a VM through vDPA (vhost-vdpa) instead",
-                                f->address);
+        return vfio_result_fail(
+                res, -EOPNOTSUPP,
+                "%s is a sub-function: it shares its PF's PCI function, so vfio-pci cannot take it; "
+                "hand it to a VM through vDPA (vhost-vdpa) instead",
+                f->address);
     res->iommu_group = f->iommu_group;
     if (f->kind == DH_FUNC_PF && f->sriov.num_vfs > 0)
-        return vfio_result_fail(res, -EBUSY,
-                                "%s is an SR-IOV PF with %d VFs enabled, which vfio-pci refuses; bind its VFs "
-                                "instead, or disable them first (dpuhost sriov %s --num-vfs 0)",
-                                f->address, f->sriov.num_vfs, f->address);
+        return vfio_result_fail(
+                res, -EBUSY,
+                "%s is an SR-IOV PF with %d VFs enabled, which vfio-pci refuses; bind its VFs "
+                "instead, or disable them first (dpuhost sriov %s --num-vfs 0)",
+                f->address, f->sriov.num_vfs, f->address);
     if (f->iommu_group < 0)
-        return vfio_result_fail(res, -ENODEV,
-                                "%s has no IOMMU group: the IOMMU is off; add intel_iommu=on (or amd_iommu=on) to "
-                                "the kernel command line (see dpuhost check)",
-                                f->address);
+        return vfio_result_fail(
+                res, -ENODEV,
+                "%s has no IOMMU group: the IOMMU is off; add intel_iommu=on (or amd_iommu=on) to "
+                "the kernel command line (see dpuhost check)",
+                f->address);
     if (f->driver && streq(f->driver, VFIO_DRIVER))
         return 0; /* already there: nothing is taken from the host */
     if (!(job->flags & DH_BIND_FORCE)) {
@@ -69,7 +72,8 @@ static int check(struct bind_job *job, const struct dh_func *f, struct dh_vfio_r
     return 0;
 }
 
-static void rollback(struct vfio_request *req, const struct dh_binding_record *rec, struct dh_vfio_result *res)
+static void rollback(struct vfio_request *req, const struct dh_binding_record *rec,
+                     struct dh_vfio_result *res)
 {
     struct dh_error err = {0};
     int r = vfio_put_back(req->ctx->host, rec->address, rec->original_driver, rec->original_override,
@@ -108,13 +112,15 @@ static void bind_one(size_t i, void *userdata)
     snapshot_vf(req, f, &rec);
     int r = dh_store_binding_put(req->ctx->store, &rec, &err);
     if (r < 0) {
-        vfio_result_fail(res, r, "%s: not bound: cannot record its original state (%s)", f->address, err.message);
+        vfio_result_fail(res, r, "%s: not bound: cannot record its original state (%s)", f->address,
+                         err.message);
         goto out;
     }
     res->changed = true;
 
     if ((r = vfio_write_override(host, f->address, VFIO_DRIVER)) < 0) {
-        vfio_result_fail(res, r, "%s: writing vfio-pci to driver_override failed: %s", f->address, strerror(-r));
+        vfio_result_fail(res, r, "%s: writing vfio-pci to driver_override failed: %s", f->address,
+                         strerror(-r));
         goto fail;
     }
     if (f->driver && (r = vfio_unbind(host, f->address)) < 0) {
@@ -127,7 +133,8 @@ static void bind_one(size_t i, void *userdata)
     }
     if (vfio_wait_driver(host, f->address, VFIO_DRIVER, req->ctx->timeout_ms) < 0) {
         _cleanup_free_ char *now = vfio_current_driver(host, f->address);
-        vfio_result_fail(res, -EIO, "%s: vfio-pci did not take it within %d ms (its driver is now %s); see dmesg",
+        vfio_result_fail(res, -EIO,
+                         "%s: vfio-pci did not take it within %d ms (its driver is now %s); see dmesg",
                          f->address, req->ctx->timeout_ms, now ? now : "none");
         goto fail;
     }
@@ -139,7 +146,8 @@ static void bind_one(size_t i, void *userdata)
     rec.state = DH_BINDING_BOUND;
     r = dh_store_binding_put(req->ctx->store, &rec, &err);
     if (r < 0) {
-        vfio_result_fail(res, r, "%s: bound, but the record could not be updated (%s)", f->address, err.message);
+        vfio_result_fail(res, r, "%s: bound, but the record could not be updated (%s)", f->address,
+                         err.message);
         goto fail;
     }
     snprintf(res->message, sizeof(res->message), "%s: bound to vfio-pci (was %s), /dev/vfio/%d", f->address,
@@ -199,8 +207,8 @@ int dh_vfio_bind(struct dh_vfio_ctx *ctx, const char *const *addresses, size_t n
             struct dh_binding_record rec;
             bool ours = dh_store_binding_get(ctx->store, f->address, &rec, NULL) == 0;
             dh_binding_record_clear(&rec);
-            snprintf(results[i].message, sizeof(results[i].message), "%s: already bound to vfio-pci%s", f->address,
-                     ours ? "" : " (not by dpuhost: restore will not know its original driver)");
+            snprintf(results[i].message, sizeof(results[i].message), "%s: already bound to vfio-pci%s",
+                     f->address, ours ? "" : " (not by dpuhost: restore will not know its original driver)");
             continue;
         }
         work = true;

@@ -33,7 +33,8 @@ int vfio_group_viable(struct dh_host *host, const char *bdf, int group, const ch
     snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%d/devices", group);
     int fd = openat(dh_host_fd(host), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return dh_error_set(err, -ENODEV, "%s: cannot list its IOMMU group %d (%s): is the IOMMU on? see dpuhost check",
+        return dh_error_set(err, -ENODEV,
+                            "%s: cannot list its IOMMU group %d (%s): is the IOMMU on? see dpuhost check",
                             bdf, group, path);
     _cleanup_closedir_ DIR *d = fdopendir(fd);
     if (!d) {
@@ -55,14 +56,16 @@ int vfio_group_viable(struct dh_host *host, const char *bdf, int group, const ch
         if (vfio_driver_shares_group(drv))
             continue;
         n_bad++;
-        int w = snprintf(bad + used, sizeof(bad) - used, "%s%s bound to %s", used ? ", " : "", de->d_name, drv);
+        int w = snprintf(bad + used, sizeof(bad) - used, "%s%s bound to %s", used ? ", " : "", de->d_name,
+                         drv);
         if (w > 0 && (size_t)w < sizeof(bad) - used)
             used += (size_t)w;
     }
     if (n_bad)
-        return dh_error_set(err, -EBUSY,
-                            "%s: IOMMU group %d also holds %s; a group goes to one VM as a whole: bind %s too "
-                            "(dpuhost bind %s <the others>) or unbind %s",
-                            bdf, group, bad, n_bad > 1 ? "them" : "it", bdf, n_bad > 1 ? "them" : "it");
+        return dh_error_set(
+                err, -EBUSY,
+                "%s: IOMMU group %d also holds %s; a group goes to one VM as a whole: bind %s too "
+                "(dpuhost bind %s <the others>) or unbind %s",
+                bdf, group, bad, n_bad > 1 ? "them" : "it", bdf, n_bad > 1 ? "them" : "it");
     return 0;
 }

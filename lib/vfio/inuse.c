@@ -69,8 +69,9 @@ static int check_netdevs(const struct dh_vfio_net *net, const struct dh_func *f,
     for (size_t i = 0; i < f->n_netdevs; i++) {
         const char *ifname = f->netdevs[i].name;
         if (!net || !net->link_facts)
-            return dh_error_set(err, -EBUSY, "%s: cannot check whether its netdev %s is in use (no netlink); pass "
-                                             "--force to bind anyway",
+            return dh_error_set(err, -EBUSY,
+                                "%s: cannot check whether its netdev %s is in use (no netlink); pass "
+                                "--force to bind anyway",
                                 f->address, ifname);
         struct dh_link_facts facts = {0};
         struct dh_error nerr = {0};
@@ -78,25 +79,30 @@ static int check_netdevs(const struct dh_vfio_net *net, const struct dh_func *f,
         if (r == -ENODEV || r == -ENOENT)
             continue; /* the netdev is in another network namespace or just went away */
         if (r < 0)
-            return dh_error_set(err, -EBUSY, "%s: cannot check whether its netdev %s is in use (%s); pass --force to "
-                                             "bind anyway",
+            return dh_error_set(err, -EBUSY,
+                                "%s: cannot check whether its netdev %s is in use (%s); pass --force to "
+                                "bind anyway",
                                 f->address, ifname, nerr.message[0] ? nerr.message : strerror(-r));
         int out = 0;
         if (facts.addresses)
-            out = dh_error_set(err, -EBUSY, "%s: its netdev %s has addresses %s: the host uses it; remove them or "
-                                            "pass --force",
+            out = dh_error_set(err, -EBUSY,
+                               "%s: its netdev %s has addresses %s: the host uses it; remove them or "
+                               "pass --force",
                                f->address, ifname, facts.addresses);
         else if (facts.default_route)
-            out = dh_error_set(err, -EBUSY, "%s: its netdev %s carries the default route: the host uses it; pass "
-                                            "--force to take it anyway",
+            out = dh_error_set(err, -EBUSY,
+                               "%s: its netdev %s carries the default route: the host uses it; pass "
+                               "--force to take it anyway",
                                f->address, ifname);
         else if (facts.any_route)
-            out = dh_error_set(err, -EBUSY, "%s: its netdev %s carries routes: the host uses it; remove them or "
-                                            "pass --force",
+            out = dh_error_set(err, -EBUSY,
+                               "%s: its netdev %s carries routes: the host uses it; remove them or "
+                               "pass --force",
                                f->address, ifname);
         else if (facts.master)
-            out = dh_error_set(err, -EBUSY, "%s: its netdev %s is enslaved to %s: the host uses it; release it or "
-                                            "pass --force",
+            out = dh_error_set(err, -EBUSY,
+                               "%s: its netdev %s is enslaved to %s: the host uses it; release it or "
+                               "pass --force",
                                f->address, ifname, facts.master);
         dh_link_facts_clear(&facts);
         if (out < 0)
@@ -140,11 +146,13 @@ static int check_block_device(struct dh_host *host, const struct dh_func *f, con
     if (dh_read_attr_at(rootfd, path, dev, sizeof(dev)) > 0 && sscanf(dev, "%u:%u", &major, &minor) == 2) {
         char mp[256];
         if (mountinfo && vfio_mountinfo_has_device(mountinfo, major, minor, mp, sizeof(mp)))
-            return dh_error_set(err, -EBUSY, "%s: its namespace %s (%s) is mounted on %s; unmount it or pass --force",
+            return dh_error_set(err, -EBUSY,
+                                "%s: its namespace %s (%s) is mounted on %s; unmount it or pass --force",
                                 f->address, ns, name, mp);
     }
     if (swaps && vfio_swaps_has_device(swaps, name))
-        return dh_error_set(err, -EBUSY, "%s: its namespace %s (%s) is in use as swap; swapoff it or pass --force",
+        return dh_error_set(err, -EBUSY,
+                            "%s: its namespace %s (%s) is in use as swap; swapoff it or pass --force",
                             f->address, ns, name);
     snprintf(path, sizeof(path), "sys/class/block/%s/holders", name);
     int fd = openat(rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -158,8 +166,9 @@ static int check_block_device(struct dh_host *host, const struct dh_func *f, con
     struct dirent *de;
     while ((de = readdir(d)))
         if (de->d_name[0] != '.')
-            return dh_error_set(err, -EBUSY, "%s: its namespace %s (%s) is held by %s (LVM, MD or device-mapper); "
-                                             "release it or pass --force",
+            return dh_error_set(err, -EBUSY,
+                                "%s: its namespace %s (%s) is held by %s (LVM, MD or device-mapper); "
+                                "release it or pass --force",
                                 f->address, ns, name, de->d_name);
     return 0;
 }

@@ -32,8 +32,9 @@ int vfio_lock(struct dh_host *host, const char *bdf, struct dh_error *err)
         r = negative_errno();
         close(fd);
         if (r == -EWOULDBLOCK)
-            return dh_error_set(err, -EBUSY, "%s: another dpuhost operation on it is in progress; try again when it "
-                                             "is done",
+            return dh_error_set(err, -EBUSY,
+                                "%s: another dpuhost operation on it is in progress; try again when it "
+                                "is done",
                                 bdf);
         return dh_error_set(err, r, "%s: cannot lock it: %s", bdf, strerror(-r));
     }

@@ -36,7 +36,8 @@ static int link_facts(void *userdata, const char *ifname, struct dh_link_facts *
     return 0;
 }
 
-static int vf_get(void *userdata, const char *pf_ifname, int vf, struct dh_vf_snapshot *ret, struct dh_error *err)
+static int vf_get(void *userdata, const char *pf_ifname, int vf, struct dh_vf_snapshot *ret,
+                  struct dh_error *err)
 {
     struct dh_vf_config c = {0};
     if (vf < 0)

@@ -84,9 +84,11 @@ static bool file_contains(int rootfd, const char *path, const char *needle)
 static const char *iommu_remedy(int rootfd)
 {
     if (file_contains(rootfd, "proc/cpuinfo", "AuthenticAMD"))
-        return "enable the IOMMU (AMD-Vi) in the firmware and add amd_iommu=on iommu=pt to the kernel command "
+        return "enable the IOMMU (AMD-Vi) in the firmware and add amd_iommu=on iommu=pt to the kernel "
+               "command "
                "line, then reboot";
-    return "enable VT-d in the firmware and add intel_iommu=on iommu=pt to the kernel command line, then reboot";
+    return "enable VT-d in the firmware and add intel_iommu=on iommu=pt to the kernel command line, then "
+           "reboot";
 }
 
 static void check_iommu(struct dh_preflight *p, int rootfd, bool *ret_on)
@@ -110,14 +112,16 @@ static void check_interrupt_remapping(struct dh_preflight *p, int rootfd, bool i
     /* With interrupt remapping active, MSI and IO-APIC interrupts are delivered through IR irq domains,
      * which /proc/interrupts names IR-PCI-MSI, IR-IO-APIC, ... */
     if (file_contains(rootfd, "proc/interrupts", "IR-")) {
-        add(p, "interrupt-remapping", DH_CHECK_PASS, NULL, "interrupt remapping is active (IR- in /proc/interrupts)");
+        add(p, "interrupt-remapping", DH_CHECK_PASS, NULL,
+            "interrupt remapping is active (IR- in /proc/interrupts)");
         return;
     }
     char v[8] = "";
     dh_read_attr_at(rootfd, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", v, sizeof(v));
     if (streq(v, "Y") || streq(v, "1"))
         add(p, "interrupt-remapping", DH_CHECK_WARN,
-            "a device can inject interrupts into the host; use hardware with interrupt remapping when you can",
+            "a device can inject interrupts into the host; use hardware with interrupt remapping when you "
+            "can",
             "no interrupt remapping, but vfio_iommu_type1.allow_unsafe_interrupts=1");
     else
         add(p, "interrupt-remapping", DH_CHECK_FAIL,
@@ -131,7 +135,8 @@ static void check_modules(struct dh_preflight *p, int rootfd)
 {
     static const struct {
         const char *sys, *file;
-    } mods[] = {{"vfio", "vfio.ko"}, {"vfio_pci", "vfio-pci.ko"}, {"vfio_iommu_type1", "vfio_iommu_type1.ko"}};
+    } mods[] = {
+            {"vfio", "vfio.ko"}, {"vfio_pci", "vfio-pci.ko"}, {"vfio_iommu_type1", "vfio_iommu_type1.ko"}};
     char release[128] = "", missing[128] = "", absent[128] = "";
     dh_read_attr_at(rootfd, "proc/sys/kernel/osrelease", release, sizeof(release));
     char dep[256], builtin[256];
@@ -147,7 +152,8 @@ static void check_modules(struct dh_preflight *p, int rootfd)
             continue;
         size_t l = strlen(missing);
         snprintf(missing + l, sizeof(missing) - l, "%s%s", l ? ", " : "", mods[i].sys);
-        bool available = (depbuf && strstr(depbuf, mods[i].file)) || (builtinbuf && strstr(builtinbuf, mods[i].file));
+        bool available =
+                (depbuf && strstr(depbuf, mods[i].file)) || (builtinbuf && strstr(builtinbuf, mods[i].file));
         if (!available) {
             l = strlen(absent);
             snprintf(absent + l, sizeof(absent) - l, "%s%s", l ? ", " : "", mods[i].sys);
@@ -178,7 +184,8 @@ static void check_kvm(struct dh_preflight *p, int rootfd)
     if (fd < 0) {
         int e = errno;
         add(p, "kvm", DH_CHECK_WARN,
-            "enable virtualization in the firmware and load kvm_intel or kvm_amd; until then VMs run under TCG "
+            "enable virtualization in the firmware and load kvm_intel or kvm_amd; until then VMs run under "
+            "TCG "
             "emulation, many times slower",
             "/dev/kvm cannot be opened: %s", strerror(e));
         return;

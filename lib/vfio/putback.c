@@ -7,8 +7,8 @@
 
 #include "util/macro.h"
 
-int vfio_put_back(struct dh_host *host, const char *bdf, const char *driver, const char *override, int timeout_ms,
-                  struct dh_error *err)
+int vfio_put_back(struct dh_host *host, const char *bdf, const char *driver, const char *override,
+                  int timeout_ms, struct dh_error *err)
 {
     _cleanup_free_ char *cur = vfio_current_driver(host, bdf);
     int r;
@@ -47,10 +47,11 @@ int vfio_put_back(struct dh_host *host, const char *bdf, const char *driver, con
     free(cur);
     cur = vfio_current_driver(host, bdf);
     if (waited < 0 || !streq_ptr(cur, driver))
-        return dh_error_set(err, -EIO, "%s: did not go back to %s (it has %s); is the %s module loaded? see dmesg",
-                            bdf, driver, cur ? cur : "no driver", driver);
+        return dh_error_set(err, -EIO,
+                            "%s: did not go back to %s (it has %s); is the %s module loaded? see dmesg", bdf,
+                            driver, cur ? cur : "no driver", driver);
     if (r < 0)
-        return dh_error_set(err, r, "%s: back on %s, but driver_override could not be restored: %s", bdf, driver,
-                            strerror(-r));
+        return dh_error_set(err, r, "%s: back on %s, but driver_override could not be restored: %s", bdf,
+                            driver, strerror(-r));
     return 0;
 }

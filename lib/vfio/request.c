@@ -21,8 +21,8 @@ void vfio_result_from_error(struct dh_vfio_result *res, int code, const struct d
              err && err->code ? err->message : strerror(-res->error));
 }
 
-int vfio_request_begin(struct vfio_request *req, struct dh_vfio_ctx *ctx, const char *const *addresses, size_t n,
-                       struct dh_vfio_result *results, struct dh_error *err)
+int vfio_request_begin(struct vfio_request *req, struct dh_vfio_ctx *ctx, const char *const *addresses,
+                       size_t n, struct dh_vfio_result *results, struct dh_error *err)
 {
     assert_return(ctx && ctx->host && (addresses || n == 0) && (results || n == 0), -EINVAL);
     *req = (struct vfio_request){.ctx = ctx, .addresses = addresses, .n = n, .results = results};
@@ -30,10 +30,11 @@ int vfio_request_begin(struct vfio_request *req, struct dh_vfio_ctx *ctx, const 
         return dh_error_set(err, -EINVAL, "no address given");
     for (size_t i = 0; i < n; i++) {
         if (!dh_func_address_is_valid(addresses[i]))
-            return dh_error_set(err, -EINVAL,
-                                "malformed address '%s': expected DDDD:BB:DD.F (e.g. 0000:03:00.2); nothing was "
-                                "changed",
-                                addresses[i]);
+            return dh_error_set(
+                    err, -EINVAL,
+                    "malformed address '%s': expected DDDD:BB:DD.F (e.g. 0000:03:00.2); nothing was "
+                    "changed",
+                    addresses[i]);
         for (size_t k = 0; k < i; k++)
             if (streq(addresses[k], addresses[i]))
                 return dh_error_set(err, -EINVAL, "%s is given twice; nothing was changed", addresses[i]);

@@ -26,18 +26,20 @@ static int restore_vf_settings(struct vfio_request *req, const struct dh_binding
     if (!rec->vf.valid)
         return 0;
     if (!net || !net->vf_set)
-        return vfio_result_fail(res, -EOPNOTSUPP,
-                                "%s: back on %s, but its VF settings cannot be restored without netlink; the record "
-                                "is kept",
-                                rec->address, rec->original_driver ? rec->original_driver : "no driver");
+        return vfio_result_fail(
+                res, -EOPNOTSUPP,
+                "%s: back on %s, but its VF settings cannot be restored without netlink; the record "
+                "is kept",
+                rec->address, rec->original_driver ? rec->original_driver : "no driver");
     struct dh_error err = {0};
     int r = net->vf_set(net->userdata, rec->vf.pf_ifname, rec->vf.vf_index, &rec->vf, &err);
     if (r < 0)
-        return vfio_result_fail(res, r,
-                                "%s: back on %s, but restoring its VF settings through %s failed (%s); the record is "
-                                "kept, retry dpuhost restore %s",
-                                rec->address, rec->original_driver ? rec->original_driver : "no driver",
-                                rec->vf.pf_ifname, err.message, rec->address);
+        return vfio_result_fail(
+                res, r,
+                "%s: back on %s, but restoring its VF settings through %s failed (%s); the record is "
+                "kept, retry dpuhost restore %s",
+                rec->address, rec->original_driver ? rec->original_driver : "no driver", rec->vf.pf_ifname,
+                err.message, rec->address);
     return 0;
 }
 
@@ -50,7 +52,8 @@ static void restore_one(size_t i, void *userdata)
     if (res->error)
         return;
     if (!dh_pci_addr_is_valid(res->address)) {
-        vfio_result_fail(res, -EOPNOTSUPP, "%s is a sub-function: it is never bound to vfio-pci", res->address);
+        vfio_result_fail(res, -EOPNOTSUPP, "%s is a sub-function: it is never bound to vfio-pci",
+                         res->address);
         return;
     }
     struct dh_binding_record rec = {0};
@@ -58,10 +61,11 @@ static void restore_one(size_t i, void *userdata)
     _cleanup_free_ char *cur = NULL;
     int r = dh_store_binding_get(store, res->address, &rec, &err);
     if (r == -ENOENT) {
-        vfio_result_fail(res, -ENOENT,
-                         "%s: dpuhost has no record of binding it, so it will not guess its original driver; bind it "
-                         "yourself (echo %s > /sys/bus/pci/drivers/<driver>/bind)",
-                         res->address, res->address);
+        vfio_result_fail(
+                res, -ENOENT,
+                "%s: dpuhost has no record of binding it, so it will not guess its original driver; bind it "
+                "yourself (echo %s > /sys/bus/pci/drivers/<driver>/bind)",
+                res->address, res->address);
         return;
     }
     if (r < 0) {
@@ -72,8 +76,9 @@ static void restore_one(size_t i, void *userdata)
     const struct dh_func *f = dh_inventory_find(req->inv, rec.address);
     if (!f) {
         dh_store_binding_delete(store, rec.address, NULL);
-        snprintf(res->message, sizeof(res->message), "%s: the function is gone (unplugged, or its VFs disabled); "
-                                                     "its record was removed",
+        snprintf(res->message, sizeof(res->message),
+                 "%s: the function is gone (unplugged, or its VFs disabled); "
+                 "its record was removed",
                  rec.address);
         goto out;
     }
@@ -83,10 +88,11 @@ static void restore_one(size_t i, void *userdata)
         if (vfio_wait(req->ctx->holder_timeout_ms, group_free, &w) < 0) {
             char who[512];
             vfio_group_holders(host, f->iommu_group, who, sizeof(who));
-            vfio_result_fail(res, -EBUSY,
-                             "%s: /dev/vfio/%d is still open by %s after %d ms; stop it (a VM using the device) and "
-                             "retry; nothing was changed",
-                             rec.address, f->iommu_group, who, req->ctx->holder_timeout_ms);
+            vfio_result_fail(
+                    res, -EBUSY,
+                    "%s: /dev/vfio/%d is still open by %s after %d ms; stop it (a VM using the device) and "
+                    "retry; nothing was changed",
+                    rec.address, f->iommu_group, who, req->ctx->holder_timeout_ms);
             goto out;
         }
     }
@@ -97,7 +103,8 @@ static void restore_one(size_t i, void *userdata)
         goto out;
     }
     res->changed = true;
-    r = vfio_put_back(host, rec.address, rec.original_driver, rec.original_override, req->ctx->timeout_ms, &err);
+    r = vfio_put_back(host, rec.address, rec.original_driver, rec.original_override, req->ctx->timeout_ms,
+                      &err);
     if (r < 0) {
         vfio_result_from_error(res, r, &err);
         goto out;
@@ -112,8 +119,8 @@ out:
     dh_binding_record_clear(&rec);
 }
 
-int dh_vfio_restore(struct dh_vfio_ctx *ctx, const char *const *addresses, size_t n, struct dh_vfio_result *results,
-                    struct dh_error *err)
+int dh_vfio_restore(struct dh_vfio_ctx *ctx, const char *const *addresses, size_t n,
+                    struct dh_vfio_result *results, struct dh_error *err)
 {
     assert_return(ctx && ctx->store, -EINVAL);
     struct vfio_request req;

@@ -99,10 +99,12 @@ static int describe(int r, const char *pf, int n, int total, const char *driver,
                             driver ? "its driver does not implement SR-IOV (sriov_configure)"
                                    : "it has no driver; bind its driver first");
     case -EBUSY:
-        return dh_error_set(err, r, "%s: the kernel refused (EBUSY): VFs are being changed or are in use", pf);
+        return dh_error_set(err, r, "%s: the kernel refused (EBUSY): VFs are being changed or are in use",
+                            pf);
     case -ETIMEDOUT:
-        return dh_error_set(err, r, "%s: writing %d to sriov_numvfs did not finish in time; the kernel is still "
-                                    "working on it: check sriov_numvfs later",
+        return dh_error_set(err, r,
+                            "%s: writing %d to sriov_numvfs did not finish in time; the kernel is still "
+                            "working on it: check sriov_numvfs later",
                             pf, n);
     default:
         return dh_error_set(err, r, "%s: writing %d to sriov_numvfs failed: %s", pf, n, strerror(-r));
@@ -123,9 +125,10 @@ static int check_no_bound_vfs(struct dh_store *store, const struct dh_inventory 
         struct dh_binding_record rec;
         if (dh_store_binding_get(store, f->address, &rec, NULL) == 0) {
             dh_binding_record_clear(&rec);
-            return dh_error_set(err, -EBUSY,
-                                "%s: its VF %s is bound to vfio-pci by dpuhost; restore it first (dpuhost restore %s)",
-                                pf, f->address, f->address);
+            return dh_error_set(
+                    err, -EBUSY,
+                    "%s: its VF %s is bound to vfio-pci by dpuhost; restore it first (dpuhost restore %s)",
+                    pf, f->address, f->address);
         }
     }
     return 0;
@@ -149,14 +152,15 @@ static bool vfs_present(void *userdata)
     return true;
 }
 
-int dh_sriov_configure(struct dh_host *host, struct dh_store *store, const char *pf, int num_vfs, int autoprobe,
-                       int timeout_ms, struct dh_error *err)
+int dh_sriov_configure(struct dh_host *host, struct dh_store *store, const char *pf, int num_vfs,
+                       int autoprobe, int timeout_ms, struct dh_error *err)
 {
     assert_return(host && pf, -EINVAL);
     if (!dh_pci_addr_is_valid(pf))
         return dh_error_set(err, -EINVAL, "malformed address '%s': expected DDDD:BB:DD.F", pf);
     if (num_vfs < 0 || autoprobe < -1 || autoprobe > 1)
-        return dh_error_set(err, -EINVAL, "%s: bad request (num_vfs %d, autoprobe %d)", pf, num_vfs, autoprobe);
+        return dh_error_set(err, -EINVAL, "%s: bad request (num_vfs %d, autoprobe %d)", pf, num_vfs,
+                            autoprobe);
     if (timeout_ms <= 0)
         timeout_ms = 60000;
     struct dh_inventory *inv = NULL;
@@ -198,8 +202,8 @@ int dh_sriov_configure(struct dh_host *host, struct dh_store *store, const char 
     }
     struct vfs_wait w = {host, pf, num_vfs};
     if (vfio_wait(timeout_ms, vfs_present, &w) < 0)
-        r = dh_error_set(err, -ETIMEDOUT, "%s: sriov_numvfs accepted %d but the VFs did not appear in time", pf,
-                         num_vfs);
+        r = dh_error_set(err, -ETIMEDOUT, "%s: sriov_numvfs accepted %d but the VFs did not appear in time",
+                         pf, num_vfs);
 out:
     dh_inventory_free(inv);
     return r;

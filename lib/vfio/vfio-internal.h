@@ -70,8 +70,8 @@ int vfio_group_holders(struct dh_host *host, int group, char *buf, size_t size);
 /* ---- back to the recorded state (putback.c) ---- */
 /* Leaves bdf bound to driver (NULL: unbound) with driver_override override (NULL: cleared),
  * verified. The caller makes sure nobody holds the device's vfio group. */
-int vfio_put_back(struct dh_host *host, const char *bdf, const char *driver, const char *override, int timeout_ms,
-                  struct dh_error *err);
+int vfio_put_back(struct dh_host *host, const char *bdf, const char *driver, const char *override,
+                  int timeout_ms, struct dh_error *err);
 
 /* ---- requests (request.c) ---- */
 struct vfio_request {
@@ -84,12 +84,13 @@ struct vfio_request {
 };
 /* Validates addresses (-EINVAL for the whole request, nothing changed), initializes results, locks
  * each function (a busy lock fails that function only) and scans the inventory. */
-int vfio_request_begin(struct vfio_request *req, struct dh_vfio_ctx *ctx, const char *const *addresses, size_t n,
-                       struct dh_vfio_result *results, struct dh_error *err);
+int vfio_request_begin(struct vfio_request *req, struct dh_vfio_ctx *ctx, const char *const *addresses,
+                       size_t n, struct dh_vfio_result *results, struct dh_error *err);
 void vfio_request_end(struct vfio_request *req);
 /* 0, or the first failed function's error. */
 int vfio_request_status(const struct vfio_request *req);
-int vfio_result_fail(struct dh_vfio_result *res, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vfio_result_fail(struct dh_vfio_result *res, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 void vfio_result_from_error(struct dh_vfio_result *res, int code, const struct dh_error *err);
 
 /* ---- running jobs in parallel (jobs.c) ---- */

@@ -408,7 +408,8 @@ static int write_numvfs(struct fake_kernel *k, const char *pf, const char *value
     for (long i = 0; i < n; i++) {
         unsigned vrid = rid + offset + (unsigned)i * stride;
         char vf[32];
-        snprintf(vf, sizeof(vf), "%04x:%02x:%02x.%x", a.domain, (vrid >> 8) & 0xff, (vrid >> 3) & 0x1f, vrid & 7);
+        snprintf(vf, sizeof(vf), "%04x:%02x:%02x.%x", a.domain, (vrid >> 8) & 0xff, (vrid >> 3) & 0x1f,
+                 vrid & 7);
         fake_pci_add_vf(k->t, pf, (unsigned)i, vf);
         char *v = xasprintf("%s\n", numa);
         fake_pci_write(k->t, vf, "numa_node", v);

@@ -49,8 +49,15 @@ static struct dh_binding_record sample(const char *addr)
             .original_driver = strdup("mlx5_core"),
             .original_override = NULL,
             .iommu_group = 14,
-            .vf = {.valid = true, .pf_ifname = strdup("ens1f0np0"), .vf_index = 0, .has_mac = true,
-                   .mac = {0x02, 0, 0, 0, 0, 0x02}, .vlan = 100, .qos = 3, .spoofchk = 1, .trust = -1},
+            .vf = {.valid = true,
+                   .pf_ifname = strdup("ens1f0np0"),
+                   .vf_index = 0,
+                   .has_mac = true,
+                   .mac = {0x02, 0, 0, 0, 0, 0x02},
+                   .vlan = 100,
+                   .qos = 3,
+                   .spoofchk = 1,
+                   .trust = -1},
     };
     snprintf(r.address, sizeof(r.address), "%s", addr);
     return r;

@@ -23,7 +23,8 @@ static int link_facts(void *userdata, const char *ifname, struct dh_link_facts *
     return 0;
 }
 
-static int vf_get(void *userdata, const char *pf_ifname, int vf, struct dh_vf_snapshot *ret, struct dh_error *err)
+static int vf_get(void *userdata, const char *pf_ifname, int vf, struct dh_vf_snapshot *ret,
+                  struct dh_error *err)
 {
     (void)err;
     struct bindhost *b = userdata;
@@ -115,7 +116,8 @@ struct bindhost *bindhost_new(void)
     snprintf(path, sizeof(path), "%s/state.db", fake_tree_root(t));
     if (dh_store_open(path, &b->store, &err) < 0)
         fail_msg("dh_store_open: %s", err.message);
-    b->net = (struct dh_vfio_net){.link_facts = link_facts, .vf_get = vf_get, .vf_set = vf_set, .userdata = b};
+    b->net =
+            (struct dh_vfio_net){.link_facts = link_facts, .vf_get = vf_get, .vf_set = vf_set, .userdata = b};
     for (int i = 0; i < 8; i++)
         b->vfs[i] = (struct dh_vf_snapshot){.has_mac = true,
                                             .mac = {0x02, 0, 0, 0, 0, (uint8_t)(0x10 + i)},

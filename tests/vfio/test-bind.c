@@ -16,7 +16,8 @@ static int teardown(void **state)
     int violations = fake_kernel_violations(b->kernel);
     bindhost_free(b);
     if (violations) {
-        fprintf(stderr, "the kernel simulator saw %d forbidden operations (new_id, unbind while held)\n", violations);
+        fprintf(stderr, "the kernel simulator saw %d forbidden operations (new_id, unbind while held)\n",
+                violations);
         return -1;
     }
     return 0;

@@ -3,11 +3,10 @@
 
 #include "vfio/vfio-internal.h"
 
-static const char mountinfo[] =
-        "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
-        "40 22 259:3 / /srv/data rw,noatime shared:20 - xfs /dev/nvme0n1p3 rw\n"
-        "41 22 259:30 /sub /bind rw - xfs /dev/nvme1n1 rw\n"
-        "42 22 0:25 / /proc rw - proc proc rw\n";
+static const char mountinfo[] = "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+                                "40 22 259:3 / /srv/data rw,noatime shared:20 - xfs /dev/nvme0n1p3 rw\n"
+                                "41 22 259:30 /sub /bind rw - xfs /dev/nvme1n1 rw\n"
+                                "42 22 0:25 / /proc rw - proc proc rw\n";
 
 static void finds_devices_in_mountinfo(void **state)
 {

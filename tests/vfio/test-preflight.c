@@ -22,8 +22,7 @@ static int setup(void **state)
     fake_mkdir(fx->t, "sys/class/iommu/dmar0");
     fake_mkdir(fx->t, "sys/kernel/iommu_groups/0/devices");
     fake_mkdir(fx->t, "sys/kernel/iommu_groups/1/devices");
-    fake_write_str(fx->t, "proc/interrupts",
-                   "           CPU0\n 24:  0  IR-PCI-MSI 512000-edge  ahci\n");
+    fake_write_str(fx->t, "proc/interrupts", "           CPU0\n 24:  0  IR-PCI-MSI 512000-edge  ahci\n");
     fake_write_str(fx->t, "proc/cpuinfo", "vendor_id\t: GenuineIntel\n");
     fake_write_str(fx->t, "proc/sys/kernel/osrelease", "6.1.0-56-amd64\n");
     fake_mkdir(fx->t, "sys/module/vfio");
