@@ -126,22 +126,6 @@ static int parse_options(int argc, char **argv, struct dh_vf_config *want, const
     return 0;
 }
 
-/* The PF netdev that holds the VF table. In legacy SR-IOV mode a PF has one netdev and the kernel
- * answers phys_port_name with EOPNOTSUPP, so a netdev without a port name is the PF itself. In
- * switchdev mode the PF's device also carries representors (pcipf, pcivf, pcisf flavours) that stand
- * for other functions and have no VF table; the VF admin operations are implemented on the uplink,
- * the physical port (p<N>). Netdevs are sorted by name, so the choice is stable. */
-static const char *pick_pf_netdev(const struct dh_func *pf)
-{
-    for (size_t i = 0; i < pf->n_netdevs; i++)
-        if (!pf->netdevs[i].phys_port_name)
-            return pf->netdevs[i].name;
-    for (size_t i = 0; i < pf->n_netdevs; i++)
-        if (pf->netdevs[i].port.flavour == DH_PORT_PHYSICAL)
-            return pf->netdevs[i].name;
-    return NULL;
-}
-
 /* {"address", "pf", "pf_netdev", "vf_index", "mac", "vlan", "qos", "spoofchk", "trust",
  * "link_state"}: a setting the driver does not report is null. */
 static void write_json(struct dh_jsonw *w, const struct dh_func *vf, const char *pf_netdev,
@@ -207,7 +191,8 @@ int cmd_vf(struct cli_context *ctx, int argc, char **argv)
         cli_error("vf: %s has no PF on this host (its physfn link is gone or dangling)", addr);
         return EXIT_FAIL;
     }
-    const char *ifname = pick_pf_netdev(pf);
+    const struct dh_netdev *primary = dh_func_primary_netdev(pf);
+    const char *ifname = primary ? primary->name : NULL;
     if (!ifname) {
         cli_error("vf: PF %s of %s has no netdev that holds VF settings (is its network driver bound? the "
                   "settings are set through the PF's netdev)",

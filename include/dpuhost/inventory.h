@@ -114,6 +114,10 @@ struct dh_inventory {
 
 struct dh_inventory_options {
     bool skip_vpd; /* do not read <dev>/vpd (it is slow on real hardware and root-only) */
+    /* A previous scan: a function found there with the same address and ids keeps its VPD (and
+     * vpd_error) instead of reading it again. A daemon rescans on every uevent; VPD reads go
+     * through config space a few bytes at a time. */
+    const struct dh_inventory *reuse_vpd;
 };
 
 /* Reads the whole inventory. Per-function problems (dangling links, garbage in a numeric file, an
@@ -144,6 +148,12 @@ static inline bool dh_func_is_sf(const struct dh_func *f)
 {
     return f->kind == DH_FUNC_SF;
 }
+/* The function's own netdev, the one a PF's VF settings go through and whose MAC is the PF MAC an
+ * off-path DPU agent looks for: the netdev that is not a switchdev port (legacy mode), else the
+ * physical uplink port (switchdev mode). Representors are never it. NULL when there is none.
+ * Deterministic, unlike Nova's "first entry of listdir". */
+const struct dh_netdev *dh_func_primary_netdev(const struct dh_func *f);
+
 /* The card's serial number (own VPD or PF's), or NULL. */
 const char *dh_func_card_serial(const struct dh_func *f);
 
@@ -159,6 +169,11 @@ bool dh_func_filter_match(const struct dh_func_filter *filter, const struct dh_f
 
 /* The JSON serializer: the only place that names the contract's keys. Errors are sticky in w. */
 void dh_func_write_json(struct dh_jsonw *w, const struct dh_func *f);
+/* The same, with more keys written by extra (before the object is closed): how the API adds a
+ * function's pool and claim state without a second serializer. */
+void dh_func_write_json_with(struct dh_jsonw *w, const struct dh_func *f,
+                             void (*extra)(struct dh_jsonw *w, const struct dh_func *f, void *userdata),
+                             void *userdata);
 /* {"functions":[...]} of the functions matching filter (NULL: all). */
 void dh_inventory_write_json(struct dh_jsonw *w, const struct dh_inventory *inv,
                              const struct dh_func_filter *filter);

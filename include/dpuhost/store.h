@@ -21,6 +21,8 @@ struct dh_store;
 int dh_store_open(const char *path, struct dh_store **ret, struct dh_error *err);
 void dh_store_close(struct dh_store *store);
 int dh_store_schema_version(struct dh_store *store);
+/* Group commit statistics: transactions committed and write operations in them. */
+void dh_store_stats(struct dh_store *store, unsigned long long *ret_commits, unsigned long long *ret_writes);
 
 /* A bind in progress or done. The record is written before the first change to the host and
  * deleted only after the host is back to the recorded state. */

@@ -31,6 +31,9 @@ int dh_vpd_parse(const uint8_t *buf, size_t size, struct dh_vpd **ret, struct dh
 
 void dh_vpd_free(struct dh_vpd *vpd);
 
+/* A deep copy, or NULL on allocation failure. */
+struct dh_vpd *dh_vpd_dup(const struct dh_vpd *vpd);
+
 /* The value of a keyword ("SN", "PN", "V3", "YA", ...), or NULL when absent. Keywords are unique
  * within a struct dh_vpd: a repeated keyword keeps the last value read, except that a VPD-R value
  * is never replaced by a VPD-W one. */

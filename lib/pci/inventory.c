@@ -170,9 +170,16 @@ static int read_one(int rootfd, const char *bdf, const struct dh_inventory_optio
     /* only the nvme driver creates <dev>/nvme: skip the lookup for every other function */
     if (r >= 0 && f->driver && streq(f->driver, "nvme"))
         r = inv_read_nvme(devfd, f);
-    if (r >= 0 && !(opts && opts->skip_vpd))
-        r = inv_read_vpd(devfd, f);
-    return r;
+    if (r < 0 || (opts && opts->skip_vpd))
+        return r;
+    const struct dh_func *prev = opts && opts->reuse_vpd ? dh_inventory_find(opts->reuse_vpd, bdf) : NULL;
+    if (prev && prev->vendor_id == f->vendor_id && prev->device_id == f->device_id) {
+        if ((prev->vpd && !(f->vpd = dh_vpd_dup(prev->vpd))) ||
+            (prev->vpd_error && !(f->vpd_error = strdup(prev->vpd_error))))
+            return -ENOMEM;
+        return 0;
+    }
+    return inv_read_vpd(devfd, f);
 }
 
 static int cmp_sf(const void *a, const void *b)

@@ -108,6 +108,13 @@ static void card_write(struct dh_jsonw *w, const struct dh_func *f)
 
 void dh_func_write_json(struct dh_jsonw *w, const struct dh_func *f)
 {
+    dh_func_write_json_with(w, f, NULL, NULL);
+}
+
+void dh_func_write_json_with(struct dh_jsonw *w, const struct dh_func *f,
+                             void (*extra)(struct dh_jsonw *w, const struct dh_func *f, void *userdata),
+                             void *userdata)
+{
     const bool is_sf = f->kind == DH_FUNC_SF;
     dh_jsonw_begin_object(w);
     dh_jsonw_kv_string(w, "address", f->address);
@@ -135,6 +142,8 @@ void dh_func_write_json(struct dh_jsonw *w, const struct dh_func *f)
     nvme_write(w, f);
     card_write(w, f);
     dh_jsonw_kv_string(w, "vpd_error", f->vpd_error);
+    if (extra)
+        extra(w, f, userdata);
     dh_jsonw_end_object(w);
 }
 

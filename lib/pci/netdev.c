@@ -110,3 +110,16 @@ int inv_attach_netdevs(int rootfd, struct dh_inventory *inv)
             qsort(inv->funcs[i].netdevs, inv->funcs[i].n_netdevs, sizeof(struct dh_netdev), cmp_netdev);
     return 0;
 }
+
+const struct dh_netdev *dh_func_primary_netdev(const struct dh_func *f)
+{
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < f->n_netdevs; i++)
+        if (f->netdevs[i].port.flavour == DH_PORT_NONE && !f->netdevs[i].phys_port_name)
+            return &f->netdevs[i];
+    for (size_t i = 0; i < f->n_netdevs; i++)
+        if (f->netdevs[i].port.flavour == DH_PORT_PHYSICAL)
+            return &f->netdevs[i];
+    return NULL;
+}

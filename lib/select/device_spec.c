@@ -386,12 +386,6 @@ static bool address_match(const struct sel_spec *s, const struct dh_pci_addr *a)
     return false;
 }
 
-static bool has_card_serial(const struct dh_func *f)
-{
-    const char *sn = dh_func_card_serial(f);
-    return sn && *sn;
-}
-
 bool sel_spec_match(const struct sel_spec *s, const struct dh_func *f, const struct dh_inventory *inv)
 {
     /* Nova tracks PCI devices only: an SF has no PCI address, ids or class of its own */
@@ -401,10 +395,9 @@ bool sel_spec_match(const struct sel_spec *s, const struct dh_func *f, const str
         return false;
     if (s->product_id >= 0 && f->device_id != s->product_id)
         return false;
-    /* a remote-managed device without a card serial cannot be placed on a DPU, and a PF cannot be
-     * remote-managed at all (nova/pci/devspec.py) */
-    if (s->remote_managed && (f->kind == DH_FUNC_PF || !has_card_serial(f)))
-        return false;
+    /* remote_managed does not filter here, unlike Nova's whitelist, which silently leaves out PFs and
+     * devices without a card serial: they stay in the pool, and the pool layer reports them as
+     * unavailable with the reason, so that a failed claim can say why (lib/pool). */
 
     if (s->addr_kind == SEL_ADDR_DEVNAME) {
         /* get_function_by_ifname(): the devname's device; if that is a PF, its VFs too */

@@ -206,3 +206,11 @@ int dh_store_schema_version(struct dh_store *s)
         return -EIO;
     return v;
 }
+
+void dh_store_stats(struct dh_store *s, unsigned long long *ret_commits, unsigned long long *ret_writes)
+{
+    pthread_mutex_lock(&s->lock);
+    *ret_commits = s->commits;
+    *ret_writes = s->ops;
+    pthread_mutex_unlock(&s->lock);
+}

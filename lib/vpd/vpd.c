@@ -393,3 +393,27 @@ const char *dh_vpd_get(const struct dh_vpd *vpd, const char *keyword)
             return vpd->fields[i].value;
     return NULL;
 }
+
+struct dh_vpd *dh_vpd_dup(const struct dh_vpd *vpd)
+{
+    if (!vpd)
+        return NULL;
+    _cleanup_(dh_vpd_freep) struct dh_vpd *copy = calloc(1, sizeof(*copy));
+    if (!copy)
+        return NULL;
+    if (vpd->name && !(copy->name = strdup(vpd->name)))
+        return NULL;
+    if (vpd->n_fields) {
+        copy->fields = calloc(vpd->n_fields, sizeof(*copy->fields));
+        if (!copy->fields)
+            return NULL;
+        for (size_t i = 0; i < vpd->n_fields; i++) {
+            copy->fields[i] = vpd->fields[i];
+            copy->fields[i].value = strdup(vpd->fields[i].value);
+            copy->n_fields = i + 1;
+            if (!copy->fields[i].value)
+                return NULL;
+        }
+    }
+    return TAKE_PTR(copy);
+}

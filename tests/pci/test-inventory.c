@@ -225,6 +225,39 @@ static void skip_vpd_option_reads_no_vpd(void **state)
     dh_host_free(h);
 }
 
+static void rescans_reuse_vpd_of_unchanged_functions(void **state)
+{
+    struct fixture *fx = *state;
+    /* the card's VPD on disk changes: a rescan that reuses the previous scan does not read it */
+    fake_pci_write_bytes(fx->tree, "0000:03:00.0", "vpd", "garbage", 7);
+    struct dh_host *h = host_open(fx->tree);
+    struct dh_inventory *inv = NULL;
+    struct dh_inventory_options reuse = {.reuse_vpd = fx->inv};
+    assert_int_equal(dh_inventory_scan(h, &reuse, &inv, NULL), 0);
+    const struct dh_func *pf = dh_inventory_find(inv, "0000:03:00.0");
+    assert_string_equal(dh_func_card_serial(pf), BF_SERIAL);
+    assert_ptr_not_equal(pf->vpd, dh_inventory_find(fx->inv, "0000:03:00.0")->vpd); /* a copy */
+    assert_string_equal(dh_vpd_get(pf->vpd, "PN"), BF_PART);
+    dh_inventory_free(inv);
+    /* without reuse the change is seen */
+    assert_int_equal(dh_inventory_scan(h, NULL, &inv, NULL), 0);
+    assert_non_null(dh_inventory_find(inv, "0000:03:00.0")->vpd_error);
+    struct dh_inventory *again = NULL;
+    reuse.reuse_vpd = inv;
+    assert_int_equal(dh_inventory_scan(h, &reuse, &again, NULL), 0);
+    assert_non_null(dh_inventory_find(again, "0000:03:00.0")->vpd_error); /* the error is reused too */
+    dh_inventory_free(again);
+    dh_inventory_free(inv);
+    /* a different device at the same address is read afresh */
+    fake_pci_write(fx->tree, "0000:03:00.0", "device", "0xa2dc\n");
+    fake_pci_sync_uevent(fx->tree, "0000:03:00.0");
+    reuse.reuse_vpd = fx->inv;
+    assert_int_equal(dh_inventory_scan(h, &reuse, &inv, NULL), 0);
+    assert_non_null(dh_inventory_find(inv, "0000:03:00.0")->vpd_error);
+    dh_inventory_free(inv);
+    dh_host_free(h);
+}
+
 static void kind_names_round_trip(void **state)
 {
     (void)state;
@@ -255,6 +288,7 @@ int main(void)
             DH_TEST_SETUP(cards_from_own_vpd_and_pf, setup, teardown),
             DH_TEST_SETUP(find_rejects_unknown_and_malformed, setup, teardown),
             DH_TEST_SETUP(skip_vpd_option_reads_no_vpd, setup, teardown),
+            DH_TEST_SETUP(rescans_reuse_vpd_of_unchanged_functions, setup, teardown),
             DH_TEST(kind_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,16 +89,15 @@ static void tags_come_from_the_first_matching_entry(void **state)
     dh_select_free(s);
 }
 
-static void remote_managed_needs_a_card_serial_and_never_selects_a_pf(void **state)
+/* remote_managed is a tag, not a filter: PFs and functions without a card serial stay selected, and
+ * the pool layer makes them unavailable with a reason (tests/pool). */
+static void remote_managed_is_a_tag_not_a_filter(void **state)
 {
     struct fixture *fx = *state;
-    /* 03:00.x carry the card's VPD (the VFs through their PF); the NVMe functions have none */
-    assert_string_equal(selected_by("{\"device_spec\": {\"remote_managed\": true}}", fx->inv),
-                        "0000:03:00.2 0000:03:00.3");
     assert_string_equal(
             selected_by("{\"device_spec\": {\"vendor_id\": \"1b36\", \"remote_managed\": \"true\"}}",
                         fx->inv),
-            "");
+            "0000:04:00.0 0000:04:00.1 0000:04:00.2");
     assert_string_equal(
             selected_by("{\"device_spec\": {\"vendor_id\": \"1b36\", \"remote_managed\": false}}", fx->inv),
             "0000:04:00.0 0000:04:00.1 0000:04:00.2");
@@ -162,7 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             DH_TEST_SETUP(devname_selects_the_owner_and_a_pfs_vfs, setup, teardown),
             DH_TEST_SETUP(tags_come_from_the_first_matching_entry, setup, teardown),
-            DH_TEST_SETUP(remote_managed_needs_a_card_serial_and_never_selects_a_pf, setup, teardown),
+            DH_TEST_SETUP(remote_managed_is_a_tag_not_a_filter, setup, teardown),
             DH_TEST_SETUP(host_checks_of_remote_managed_entries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
