@@ -84,6 +84,9 @@ int dh_pools_release(struct dh_pools *p, const char *claim_id, char **ret_json, 
 /* Releases every claim of owner; returns the number released, or the first error. */
 int dh_pools_release_owner(struct dh_pools *p, const char *owner, struct dh_error *err);
 
+/* The claim holding address (in ret_id), or -ENOENT when it is in none. */
+int dh_pools_function_claim(struct dh_pools *p, const char *address, char ret_id[40]);
+
 /* JSON documents for the API. */
 /* {"claims":[...]} (of owner when not NULL) */
 void dh_pools_write_claims(struct dh_pools *p, struct dh_jsonw *w, const char *owner);

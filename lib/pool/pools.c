@@ -366,3 +366,18 @@ void dh_pools_foreach_pool(struct dh_pools *p,
         fn(userdata, p->cfg->pools[k].name, counts[3 * k], counts[3 * k + 1], counts[3 * k + 2]);
     free(counts);
 }
+
+int dh_pools_function_claim(struct dh_pools *p, const char *address, char ret_id[40])
+{
+    int r = -ENOENT;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_claims && r < 0; i++)
+        for (size_t k = 0; k < p->claims[i]->rec.n_functions; k++)
+            if (streq(p->claims[i]->rec.functions[k].address, address)) {
+                snprintf(ret_id, 40, "%s", p->claims[i]->rec.id);
+                r = 0;
+                break;
+            }
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
