@@ -36,6 +36,9 @@ void dh_api_free(struct dh_api *api);
  * dh_api_set_ready(false) (shutdown), those routes answer 503 not_ready. */
 void dh_api_set_pools(struct dh_api *api, struct dh_pools *pools);
 void dh_api_set_ready(struct dh_api *api, bool ready);
+/* The VM manager serves the /v1/vms routes (set after dh_vms_recover). */
+struct dh_vms;
+void dh_api_set_vms(struct dh_api *api, struct dh_vms *vms);
 
 struct dh_api_request {
     const char *method; /* "GET", "POST", "DELETE", ... */

@@ -84,6 +84,14 @@ int dh_pools_release(struct dh_pools *p, const char *claim_id, char **ret_json, 
 /* Releases every claim of owner; returns the number released, or the first error. */
 int dh_pools_release_owner(struct dh_pools *p, const char *owner, struct dh_error *err);
 
+/* The owners that hold claims now (sorted, unique; caller frees with dh_strv_free semantics:
+ * each string and the array). */
+int dh_pools_owners(struct dh_pools *p, char ***ret, size_t *ret_n);
+
+/* Can address be claimed now? 0, or -ENOENT (no such function), -EINVAL (in no pool), -EBUSY
+ * (claimed, or unavailable: the message says why). */
+int dh_pools_check_available(struct dh_pools *p, const char *address, struct dh_error *err);
+
 /* The claim holding address (in ret_id), or -ENOENT when it is in none. */
 int dh_pools_function_claim(struct dh_pools *p, const char *address, char ret_id[40]);
 

@@ -12,7 +12,7 @@
 #include <dpuhost/pci.h>
 
 /* The schema version this build writes. */
-#define DH_STORE_SCHEMA_VERSION 2
+#define DH_STORE_SCHEMA_VERSION 3
 
 struct dh_store;
 
@@ -114,3 +114,40 @@ int dh_store_claim_list(struct dh_store *store, const char *owner, struct dh_cla
                         size_t *ret_n, struct dh_error *err);
 int dh_store_claim_function_set_vanished(struct dh_store *store, const char *address, bool vanished,
                                          struct dh_error *err);
+
+/* ---- VMs (schema 3) ---- */
+
+struct dh_vm_device_record {
+    char dev_id[32];   /* QEMU device id: "dev0", "hp1", ... */
+    char address[64];  /* the PCI function */
+    char claim_id[40]; /* its claim ("" before the claim exists) */
+    char port[16];     /* the pcie-root-port it sits on: "rp1" */
+    bool boot;
+    bool hotplugged;
+    char state[16]; /* "attached", "unplug_pending" */
+};
+
+struct dh_vm_record {
+    char id[32];
+    char *name;
+    char *spec;   /* the VM spec as given (JSON text) */
+    char *state;  /* creating, running, stopping, stopped, crashed, deleting */
+    char *reason; /* why it is in that state, or NULL */
+    char *accel;  /* "kvm" or "tcg" while running, else NULL */
+    int64_t pid;  /* QEMU's pid while running, 0 otherwise */
+    int64_t pid_start; /* its start time (/proc/PID/stat field 22): guards against pid reuse */
+    int64_t created_usec;
+    struct dh_vm_device_record *devices;
+    size_t n_devices;
+};
+
+void dh_vm_record_clear(struct dh_vm_record *v);
+/* Inserts a VM (without devices); -EEXIST when the id or the name exists. */
+int dh_store_vm_insert(struct dh_store *store, const struct dh_vm_record *v, struct dh_error *err);
+/* Updates state, reason, accel, pid and pid_start. */
+int dh_store_vm_update(struct dh_store *store, const struct dh_vm_record *v, struct dh_error *err);
+/* Replaces the VM's devices with v->devices, in one transaction. */
+int dh_store_vm_set_devices(struct dh_store *store, const struct dh_vm_record *v, struct dh_error *err);
+int dh_store_vm_delete(struct dh_store *store, const char *id, struct dh_error *err);
+int dh_store_vm_get(struct dh_store *store, const char *id, struct dh_vm_record *ret, struct dh_error *err);
+int dh_store_vm_list(struct dh_store *store, struct dh_vm_record **ret, size_t *ret_n, struct dh_error *err);

@@ -26,6 +26,7 @@ struct dh_api {
 
     pthread_mutex_t lock; /* pools, ready, counters */
     struct dh_pools *pools;
+    struct dh_vms *vms;
     bool ready;
     unsigned long long responses[6]; /* by status class: 1xx..5xx */
     unsigned long long requests;
@@ -67,6 +68,9 @@ int api_url_decode(const char *in, size_t len, char **ret);
 
 /* routes.c */
 void api_route(struct dh_api *api, const struct dh_api_request *req, struct dh_api_response *resp);
+
+/* vms.c: /v1/vms... (path after "/v1/vms") */
+void api_vms(struct dh_api *api, const struct dh_api_request *req, const char *rest, struct dh_api_response *resp);
 
 /* metrics.c */
 void api_metrics(struct dh_api *api, struct dh_api_response *resp);

@@ -51,6 +51,13 @@ void dh_api_set_pools(struct dh_api *api, struct dh_pools *pools)
     pthread_mutex_unlock(&api->lock);
 }
 
+void dh_api_set_vms(struct dh_api *api, struct dh_vms *vms)
+{
+    pthread_mutex_lock(&api->lock);
+    api->vms = vms;
+    pthread_mutex_unlock(&api->lock);
+}
+
 void dh_api_set_ready(struct dh_api *api, bool ready)
 {
     pthread_mutex_lock(&api->lock);

@@ -408,6 +408,8 @@ void api_route(struct dh_api *api, const struct dh_api_request *req, struct dh_a
             bind_restore(api, req, streq(path, "/v1/bind"), resp);
         else
             method_not_allowed(resp, m, path, "POST");
+    } else if (streq(path, "/v1/vms") || startswith(path, "/v1/vms/")) {
+        api_vms(api, req, path + strlen("/v1/vms"), resp);
     } else if (streq(path, "/v1/sriov")) {
         if (post)
             post_sriov(api, req, resp);

@@ -4,6 +4,7 @@
 #include "pools-internal.h"
 
 #include "util/macro.h"
+#include "util/strv.h"
 
 void live_claim_free(struct live_claim *lc)
 {
@@ -378,6 +379,45 @@ int dh_pools_function_claim(struct dh_pools *p, const char *address, char ret_id
                 r = 0;
                 break;
             }
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
+int dh_pools_owners(struct dh_pools *p, char ***ret, size_t *ret_n)
+{
+    char **v = NULL;
+    size_t n = 0;
+    int r = 0;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_claims && r == 0; i++)
+        if (dh_strv_find(v, n, p->claims[i]->rec.owner) < 0)
+            r = dh_strv_push_dup(&v, &n, p->claims[i]->rec.owner);
+    pthread_mutex_unlock(&p->lock);
+    if (r < 0) {
+        dh_strv_free(v, n);
+        return r;
+    }
+    dh_strv_sort(v, n);
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int dh_pools_check_available(struct dh_pools *p, const char *address, struct dh_error *err)
+{
+    char why[256];
+    int r = 0;
+    pthread_mutex_lock(&p->lock);
+    ssize_t i = pools_index(p, address);
+    if (i < 0)
+        r = dh_error_set(err, -ENOENT, "%s: no such function on this host", address);
+    else if (!pools_pool_of(p, (size_t)i))
+        r = dh_error_set(err, -EINVAL, "%s is in no pool: only pooled functions can be passed through", address);
+    else if (p->claim_of[i])
+        r = dh_error_set(err, -EBUSY, "%s is claimed (%s, owner %s)", address, p->claim_of[i]->rec.id,
+                         p->claim_of[i]->rec.owner);
+    else if (pools_unavailable_reason(p, (size_t)i, why, sizeof(why)))
+        r = dh_error_set(err, -EBUSY, "%s cannot be claimed: %s", address, why);
     pthread_mutex_unlock(&p->lock);
     return r;
 }

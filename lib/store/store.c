@@ -47,6 +47,30 @@ static const char *const migrations[] = {
         "  vanished INTEGER NOT NULL DEFAULT 0"
         ");"
         "CREATE INDEX claim_functions_claim ON claim_functions(claim_id);",
+        /* 2 -> 3: VMs and the functions passed through to them */
+        "CREATE TABLE vms ("
+        "  id TEXT PRIMARY KEY NOT NULL,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  spec TEXT NOT NULL,"
+        "  state TEXT NOT NULL,"
+        "  reason TEXT,"
+        "  accel TEXT,"
+        "  pid INTEGER NOT NULL DEFAULT 0,"
+        "  pid_start INTEGER NOT NULL DEFAULT 0,"
+        "  created_usec INTEGER NOT NULL"
+        ");"
+        "CREATE TABLE vm_devices ("
+        "  vm_id TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,"
+        "  dev_id TEXT NOT NULL,"
+        "  address TEXT NOT NULL,"
+        "  claim_id TEXT NOT NULL DEFAULT '',"
+        "  port TEXT NOT NULL,"
+        "  boot INTEGER NOT NULL DEFAULT 0,"
+        "  hotplugged INTEGER NOT NULL DEFAULT 0,"
+        "  state TEXT NOT NULL,"
+        "  position INTEGER NOT NULL,"
+        "  PRIMARY KEY (vm_id, dev_id)"
+        ");",
 };
 
 int store_errno(int rc)

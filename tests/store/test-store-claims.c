@@ -219,7 +219,7 @@ static void schema_1_is_migrated_with_its_records(void **state)
     sqlite3_close(db);
     struct dh_store *s = NULL;
     assert_int_equal(dh_store_open(path, &s, NULL), 0);
-    assert_int_equal(dh_store_schema_version(s), 2);
+    assert_int_equal(dh_store_schema_version(s), DH_STORE_SCHEMA_VERSION);
     struct dh_binding_record rec;
     assert_int_equal(dh_store_binding_get(s, "0000:03:00.2", &rec, NULL), 0);
     assert_string_equal(rec.original_driver, "mlx5_core");
