@@ -15,6 +15,8 @@ struct fixture {
     struct dh_vms *vms;
 };
 
+static int call(struct fixture *fx, const char *method, const char *path, const char *body, json_t **ret);
+
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
@@ -46,6 +48,18 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
+    /* QEMUs outlive the manager by design: stop them, through the API as a client would */
+    json_t *list = NULL;
+    if (call(fx, "GET", "/v1/vms", NULL, &list) == 200) {
+        size_t i;
+        json_t *v;
+        json_array_foreach (json_object_get(list, "vms"), i, v) {
+            char path[96];
+            snprintf(path, sizeof(path), "/v1/vms/%s/stop", json_string_value(json_object_get(v, "id")));
+            call(fx, "POST", path, "{\"force\": true}", NULL);
+        }
+    }
+    json_decref(list);
     dh_vms_free(fx->vms);
     dh_api_free(fx->api);
     claimhost_free(fx->c);

@@ -206,6 +206,9 @@ int main(int argc, char **argv)
 {
     const char *qmp = NULL, *serial = NULL;
     const char *e;
+    /* Real QEMUs outlive dpuhostd by design (setsid), so a test that dies before its teardown
+     * would leave this stand-in running forever: cap its life well past any test's length. */
+    alarm(300);
     if ((e = getenv("FAKE_QEMU_FAIL")) && !strcmp(e, "start")) {
         fprintf(stderr, "qemu-system-x86_64: -device vfio-pci: vfio: group 14 is not viable\n");
         return 1;
