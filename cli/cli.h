@@ -57,3 +57,5 @@ int cmd_bind(struct cli_context *ctx, int argc, char **argv);
 int cmd_restore(struct cli_context *ctx, int argc, char **argv);
 int cmd_sriov(struct cli_context *ctx, int argc, char **argv);
 int cmd_vf(struct cli_context *ctx, int argc, char **argv);
+int cmd_representors(struct cli_context *ctx, int argc, char **argv);
+int cmd_representor(struct cli_context *ctx, int argc, char **argv);

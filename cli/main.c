@@ -20,6 +20,10 @@ static const struct cli_command commands[] = {
         {"sriov", "ADDR --num-vfs N [--autoprobe on|off]", "create or remove VFs on a PF", cmd_sriov},
         {"vf", "ADDR [--mac M] [--vlan V[,QOS]] [...]", "show or set a VF's MAC, VLAN, trust, spoofchk",
          cmd_vf},
+        {"representors", "[--source auto|devlink|sysfs]", "DPU side: switchdev ports and PF MACs",
+         cmd_representors},
+        {"representor", "[plug] --pf-mac M --vf-num N [...]", "DPU side: a VF's representor netdev",
+         cmd_representor},
 };
 
 void cli_error(const char *fmt, ...)

@@ -154,3 +154,45 @@ int dh_nl_link_usage(struct dh_nl *nl, const char *ifname, struct dh_link_usage 
 void dh_link_usage_clear(struct dh_link_usage *u);
 /* True when any of the reasons to refuse holds: a global address, a route, a master. */
 bool dh_link_usage_is_busy(const struct dh_link_usage *u);
+
+/* Generic netlink (NETLINK_GENERIC). Families such as devlink register at run time under a name;
+ * their message type is the family id the kernel assigned, resolved once per socket through the
+ * nlctrl family. The same struct dh_nl, request loop and transports serve both protocols. */
+
+/* Opens a socket of another netlink protocol (NETLINK_GENERIC for devlink) with dh_nl_open()'s
+ * settings; dh_nl_open() is dh_nl_open_protocol(NETLINK_ROUTE, ...). The caller frees *ret with
+ * dh_nl_free(). */
+int dh_nl_open_protocol(int protocol, struct dh_nl **ret, struct dh_error *err);
+
+/* Called for every attribute; returns 0 to go on or a negative errno that ends the walk. */
+typedef int (*dh_nl_attr_fn)(const struct nlattr *a, void *userdata);
+/* Runs fn over the attributes in [p, p + len). Pure. The attributes must tile the range exactly (up
+ * to the last one's alignment padding), as the kernel writes them: -EBADMSG otherwise, so a
+ * truncated reply is an error and never half-read. */
+int dh_nl_attr_walk(const void *p, size_t len, dh_nl_attr_fn fn, void *userdata);
+/* The same over a nested attribute's payload. */
+int dh_nl_attr_walk_nested(const struct nlattr *a, dh_nl_attr_fn fn, void *userdata);
+/* Copies a NUL-terminated string attribute into buf; -EBADMSG unless the NUL is inside the attribute
+ * and the string fits. */
+int dh_nl_attr_copy_string(const struct nlattr *a, char *buf, size_t size);
+
+/* Puts a generic netlink request's headers (nlmsghdr of type family_id with flags, genlmsghdr with
+ * cmd and version) at the start of buf, which must be aligned for struct nlmsghdr and large enough
+ * for the request; attributes are added with libmnl's mnl_attr_put_*(). Returns the header. */
+struct nlmsghdr *dh_genl_put_header(void *buf, uint16_t family_id, uint16_t flags, uint8_t cmd,
+                                    uint8_t version);
+/* Runs fn over the attributes of a generic netlink message and returns its command in *ret_cmd
+ * (may be NULL). Pure. -EBADMSG when the message is too short for its genlmsghdr or the attributes
+ * do not tile it. */
+int dh_genl_attr_walk(const struct nlmsghdr *nlh, uint8_t *ret_cmd, dh_nl_attr_fn fn, void *userdata);
+/* A CTRL_CMD_NEWFAMILY message: the family's id, and its name into name (size bytes). Pure.
+ * -EBADMSG when either is missing or malformed. */
+int dh_genl_parse_family(const struct nlmsghdr *nlh, uint16_t *ret_id, char *name, size_t size);
+/* The id of the generic netlink family called name (CTRL_CMD_GETFAMILY). -ENOENT, with a message
+ * naming the family, when the kernel has none (its module is not loaded, or not built). */
+int dh_genl_family_id(struct dh_nl *nl, const char *name, uint16_t *ret_id, struct dh_error *err);
+/* dh_nl_request() for a generic netlink request. A dump only reads, so it is asked again when the
+ * kernel drops replies or a concurrent change interrupts it; any other request is sent once (it
+ * may change something). what names the request in errors ("devlink DEVLINK_CMD_PORT_GET"). */
+int dh_genl_request(struct dh_nl *nl, struct nlmsghdr *req, const char *what, dh_nl_reply_fn cb,
+                    void *userdata, struct dh_error *err);

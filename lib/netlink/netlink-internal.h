@@ -28,6 +28,11 @@ struct nl_failure {
 /* The request loop behind dh_nl_request(); fills why instead of a struct dh_error. */
 int nl_call(struct dh_nl *nl, struct nlmsghdr *req, dh_nl_reply_fn cb, void *userdata,
             struct nl_failure *why);
+/* The same loop with the caller saying whether the request only reads (and so may be asked again
+ * after lost replies or an interrupted dump). nl_call() decides that from the rtnetlink message
+ * type; generic netlink families number their message types at run time, so their callers say. */
+int nl_call_as(struct dh_nl *nl, struct nlmsghdr *req, bool read_only, dh_nl_reply_fn cb, void *userdata,
+               struct nl_failure *why);
 /* " (kernel: <text>)", " (<text>)", or "" when there is nothing to add. Returns buf. */
 const char *nl_failure_suffix(const struct nl_failure *why, char *buf, size_t size);
 /* "RTM_SETLINK" etc., "message type N" for others (buf holds at least 32 bytes). */

@@ -193,13 +193,18 @@ static int receive(struct dh_nl *nl, uint32_t seq, bool dump, dh_nl_reply_fn cb,
 
 int nl_call(struct dh_nl *nl, struct nlmsghdr *req, dh_nl_reply_fn cb, void *userdata, struct nl_failure *why)
 {
+    return nl_call_as(nl, req, is_read_only(req->nlmsg_type), cb, userdata, why);
+}
+
+int nl_call_as(struct dh_nl *nl, struct nlmsghdr *req, bool read_only, dh_nl_reply_fn cb, void *userdata,
+               struct nl_failure *why)
+{
     struct nl_failure dummy;
     if (!why)
         why = &dummy;
     memset(why, 0, sizeof(*why));
     bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
     req->nlmsg_flags |= NLM_F_REQUEST | (dump ? 0 : NLM_F_ACK);
-    bool read_only = is_read_only(req->nlmsg_type);
 
     for (int attempt = 1;; attempt++) {
         if (attempt > 1 && cb) {

@@ -1,8 +1,10 @@
-/* The real transport: a NETLINK_ROUTE socket through libmnl. This file holds dh_nl_open() and
- * nothing else anyone links against, on purpose: tests/netlink/test-cli-vf.c provides its own
- * dh_nl_open() returning a fake, and the linker then never pulls this object out of the archive. */
+/* The real transport: a netlink socket through libmnl (NETLINK_ROUTE for rtnetlink,
+ * NETLINK_GENERIC for devlink). This file holds dh_nl_open() and dh_nl_open_protocol() and nothing
+ * else anyone links against, on purpose: tests/netlink/test-cli-vf.c provides its own dh_nl_open()
+ * returning a fake, and the linker then never pulls this object out of the archive. */
 #include "netlink/netlink-internal.h"
 
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -73,22 +75,39 @@ static const struct dh_nl_transport socket_transport = {
         .free = socket_free,
 };
 
+static const char *protocol_name(int protocol, char *buf, size_t size)
+{
+    if (protocol == NETLINK_ROUTE)
+        return "NETLINK_ROUTE";
+    if (protocol == NETLINK_GENERIC)
+        return "NETLINK_GENERIC";
+    snprintf(buf, size, "netlink protocol %d", protocol);
+    return buf;
+}
+
 int dh_nl_open(struct dh_nl **ret, struct dh_error *err)
 {
+    return dh_nl_open_protocol(NETLINK_ROUTE, ret, err);
+}
+
+int dh_nl_open_protocol(int protocol, struct dh_nl **ret, struct dh_error *err)
+{
     assert_return(ret, -EINVAL);
+    char pbuf[32];
+    const char *pname = protocol_name(protocol, pbuf, sizeof(pbuf));
     struct nl_socket *s = calloc(1, sizeof(*s));
     if (!s)
         return dh_error_set(err, -ENOMEM, "netlink: out of memory");
-    s->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+    s->mnl = mnl_socket_open2(protocol, SOCK_CLOEXEC);
     if (!s->mnl) {
         int r = negative_errno();
         socket_free(s);
-        return dh_error_set(err, r, "netlink: cannot open a NETLINK_ROUTE socket: %s", strerror(-r));
+        return dh_error_set(err, r, "netlink: cannot open a %s socket: %s", pname, strerror(-r));
     }
     if (mnl_socket_bind(s->mnl, 0, MNL_SOCKET_AUTOPID) < 0) {
         int r = negative_errno();
         socket_free(s);
-        return dh_error_set(err, r, "netlink: cannot bind the NETLINK_ROUTE socket: %s", strerror(-r));
+        return dh_error_set(err, r, "netlink: cannot bind the %s socket: %s", pname, strerror(-r));
     }
     /* Extended acks carry the driver's reason for a refusal; capped acks keep the kernel from
      * echoing our whole request back. Kernels before 4.12 lack them and still work. */
