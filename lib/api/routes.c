@@ -342,8 +342,8 @@ static void get_events(const struct dh_api_request *req, struct dh_api_response 
         char *end;
         unsigned long long v = strtoull(s, &end, 10);
         if (*end || !*s) {
-            api_query_clear(&q);
             dh_api_error_response(resp, 422, "invalid", "since '%s' is not a sequence number", s);
+            api_query_clear(&q); /* s points into q */
             return;
         }
         since = v;

@@ -229,8 +229,12 @@ static char *qemu_version(const char *qemu)
     }
     close(out[0]);
     buf[len] = '\0';
-    int status;
-    if (waitpid(pid, &status, WNOHANG) == 0) {
+    /* EOF on stdout comes a moment before the exit: wait for it, boundedly, before killing */
+    int status = 0;
+    pid_t w;
+    for (int waited_ms = 0; (w = waitpid(pid, &status, WNOHANG)) == 0 && waited_ms < 5000; waited_ms += 10)
+        usleep(10 * 1000);
+    if (w == 0) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
     }
