@@ -26,6 +26,14 @@ struct dh_pool_config {
     char *description;
 };
 
+/* The "vms" section: how dpuhostd runs QEMU (docs/vms.md). */
+struct dh_vm_config {
+    char *qemu;            /* an absolute path, or a name looked up on PATH (default qemu-system-x86_64) */
+    int start_timeout_ms;  /* QEMU up and its QMP socket answering (default 30000) */
+    int stop_timeout_ms;   /* the guest's ACPI power-down before quit (default 30000) */
+    int unplug_timeout_ms; /* DEVICE_DELETED after device_del, before the unplug is pending (default 5000) */
+};
+
 struct dh_config {
     char *socket;       /* Unix socket path */
     mode_t socket_mode; /* default 0660 */
@@ -38,6 +46,7 @@ struct dh_config {
     int restore_wait_ms;
     struct dh_pool_config *pools;
     size_t n_pools;
+    struct dh_vm_config vms;
 };
 
 /* Parses a configuration document. Pure apart from resolving user and group names. */

@@ -192,14 +192,38 @@ static int parse_pool(json_t *p, size_t index, struct dh_pool_config *pool, stru
     return get_string(p, "description", sub, &pool->description, err);
 }
 
+static int parse_vms(json_t *v, struct dh_vm_config *vms, struct dh_error *err)
+{
+    if (!v)
+        return 0;
+    if (!json_is_object(v))
+        return bad(err, "vms", "is not an object");
+    static const char *const keys[] = {"qemu", "start_timeout_ms", "stop_timeout_ms", "unplug_timeout_ms",
+                                       NULL};
+    int r = check_keys(v, "vms", keys, err);
+    if (r == 0)
+        r = get_string(v, "qemu", "vms.qemu", &vms->qemu, err);
+    /* the path lands in a command line QEMU parses, and a relative one would depend on PATH's order */
+    if (r == 0 && vms->qemu && (strchr(vms->qemu, ',') || (strchr(vms->qemu, '/') && vms->qemu[0] != '/')))
+        r = bad(err, "vms.qemu", "\"%s\" is neither an absolute path nor a bare name found on PATH",
+                vms->qemu);
+    if (r == 0)
+        r = get_ms(v, "start_timeout_ms", "vms.start_timeout_ms", &vms->start_timeout_ms, err);
+    if (r == 0)
+        r = get_ms(v, "stop_timeout_ms", "vms.stop_timeout_ms", &vms->stop_timeout_ms, err);
+    if (r == 0)
+        r = get_ms(v, "unplug_timeout_ms", "vms.unplug_timeout_ms", &vms->unplug_timeout_ms, err);
+    return r;
+}
+
 int dh_config_parse(json_t *doc, struct dh_config **ret, struct dh_error *err)
 {
     assert_return(ret, -EINVAL);
     if (!json_is_object(doc))
         return dh_error_set(err, -EINVAL, "config: the document is not a JSON object");
-    static const char *const keys[] = {"socket",          "socket_mode",  "state_dir",
-                                       "allowed_uids",    "allowed_gids", "bind_timeout_ms",
-                                       "restore_wait_ms", "pools",        NULL};
+    static const char *const keys[] = {
+            "socket",          "socket_mode",     "state_dir", "allowed_uids", "allowed_gids",
+            "bind_timeout_ms", "restore_wait_ms", "pools",     "vms",          NULL};
     int r = check_keys(doc, "", keys, err);
     if (r < 0)
         return r;
@@ -211,6 +235,8 @@ int dh_config_parse(json_t *doc, struct dh_config **ret, struct dh_error *err)
     cfg->socket_mode = 0660;
     cfg->bind_timeout_ms = 5000;
     cfg->restore_wait_ms = 10000;
+    cfg->vms = (struct dh_vm_config){
+            .start_timeout_ms = 30000, .stop_timeout_ms = 30000, .unplug_timeout_ms = 5000};
     if (!cfg->socket || !cfg->state_dir)
         r = -ENOMEM;
     if (r == 0)
@@ -239,6 +265,8 @@ int dh_config_parse(json_t *doc, struct dh_config **ret, struct dh_error *err)
         r = get_ms(doc, "bind_timeout_ms", "bind_timeout_ms", &cfg->bind_timeout_ms, err);
     if (r == 0)
         r = get_ms(doc, "restore_wait_ms", "restore_wait_ms", &cfg->restore_wait_ms, err);
+    if (r == 0)
+        r = parse_vms(json_object_get(doc, "vms"), &cfg->vms, err);
     json_t *pools = json_object_get(doc, "pools");
     if (r == 0 && pools && !json_is_array(pools))
         r = bad(err, "pools", "is not a list of pools");
@@ -297,6 +325,7 @@ void dh_config_free(struct dh_config *cfg)
     free(cfg->allowed_gids);
     free(cfg->socket);
     free(cfg->state_dir);
+    free(cfg->vms.qemu);
     free(cfg);
 }
 

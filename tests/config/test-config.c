@@ -48,6 +48,10 @@ static void empty_document_gets_defaults(void **state)
     assert_int_equal(cfg->n_allowed_uids, 0);
     assert_int_equal(cfg->n_pools, 0);
     assert_int_equal(cfg->bind_timeout_ms, 5000);
+    assert_null(cfg->vms.qemu);
+    assert_int_equal(cfg->vms.start_timeout_ms, 30000);
+    assert_int_equal(cfg->vms.stop_timeout_ms, 30000);
+    assert_int_equal(cfg->vms.unplug_timeout_ms, 5000);
     dh_config_free(cfg);
 }
 
@@ -61,7 +65,9 @@ static void every_key(void **state)
             " \"pools\": [{\"name\": \"a\", \"device_spec\": {\"vendor_id\": \"15b3\"}, \"bind\": false,"
             "              \"physical_network\": \"physnet1\", \"remote_managed\": true, \"description\": "
             "\"x\"},"
-            "            {\"name\": \"b.2\", \"selectors\": {\"vendors\": [\"1b36\"]}}]}");
+            "            {\"name\": \"b.2\", \"selectors\": {\"vendors\": [\"1b36\"]}}],"
+            " \"vms\": {\"qemu\": \"/opt/qemu/bin/qemu-system-x86_64\", \"start_timeout_ms\": 60000,"
+            "          \"stop_timeout_ms\": 10000, \"unplug_timeout_ms\": 20000}}");
     assert_string_equal(cfg->socket, "/tmp/x.sock");
     assert_int_equal(cfg->socket_mode, 0600);
     assert_string_equal(cfg->state_dir, "/tmp/st");
@@ -85,6 +91,10 @@ static void every_key(void **state)
     assert_null(b->physical_network);
     assert_int_equal(dh_select_get_form(b->selector), DH_SELECT_SELECTORS);
     assert_null(dh_config_pool(cfg, "c"));
+    assert_string_equal(cfg->vms.qemu, "/opt/qemu/bin/qemu-system-x86_64");
+    assert_int_equal(cfg->vms.start_timeout_ms, 60000);
+    assert_int_equal(cfg->vms.stop_timeout_ms, 10000);
+    assert_int_equal(cfg->vms.unplug_timeout_ms, 20000);
     dh_config_free(cfg);
 }
 
@@ -117,6 +127,11 @@ static void malformed_shapes_name_the_key_and_value(void **state)
     /* the selector's own errors name the pool */
     parse_bad("{\"pools\": [{\"name\": \"gold\", \"device_spec\": {\"vendor_id\": \"15bx\"}}]}", "\"gold\"");
     parse_bad("[]", "not a JSON object");
+    parse_bad("{\"vms\": []}", "vms: is not an object");
+    parse_bad("{\"vms\": {\"qemu\": \"bin/qemu\"}}", "vms.qemu: \"bin/qemu\" is neither an absolute path");
+    parse_bad("{\"vms\": {\"qemu\": \"/q,x\"}}", "vms.qemu");
+    parse_bad("{\"vms\": {\"unplug_timeout_ms\": -1}}", "vms.unplug_timeout_ms: -1 is not a number");
+    parse_bad("{\"vms\": {\"kvm\": true}}", "vms.kvm: unknown key");
 }
 
 static void load_reports_files_and_syntax(void **state)
