@@ -44,6 +44,24 @@ static void events_during_a_command_are_queued_and_found_later(void **state)
     fake_qmp_assert_done(f);
 }
 
+static void events_that_came_with_a_reply_are_taken_in_when_the_command_returns(void **state)
+{
+    (void)state;
+    struct fake_qmp *f;
+    struct dh_qmp *q = qmp_test_client("events-after-reply.txt", &f);
+    struct dh_error err = {0};
+    assert_int_equal(dh_qmp_system_reset(q, QMP_TEST_TIMEOUT_MS, &err), 0);
+    /* without reading again: the two complete events are known, the partial third is not */
+    assert_true(dh_qmp_is_device_deleted(q, "hp0"));
+    assert_int_equal(dh_qmp_events_queued(q), 2);
+    struct pollfd p = {dh_qmp_fd(q), POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 2000), 1); /* the rest of RESUME */
+    assert_int_equal(dh_qmp_read_events(q, &err), 1);
+    assert_int_equal(dh_qmp_events_queued(q), 3);
+    dh_qmp_close(q);
+    fake_qmp_assert_done(f);
+}
+
 static void wait_event_reads_until_a_match_and_queues_the_rest(void **state)
 {
     (void)state;
@@ -204,7 +222,8 @@ static void queue_keeps_the_newest_1024_events_and_every_deletion(void **state)
     fake_qmp_assert_done(f);
 }
 
-QMP_TEST_MAIN(DH_TEST(events_during_a_command_are_queued_and_found_later),
+QMP_TEST_MAIN(DH_TEST(events_that_came_with_a_reply_are_taken_in_when_the_command_returns),
+              DH_TEST(events_during_a_command_are_queued_and_found_later),
               DH_TEST(wait_event_reads_until_a_match_and_queues_the_rest),
               DH_TEST(event_loop_reads_without_blocking_until_qemu_exits),
               DH_TEST(events_are_classified_by_name),
