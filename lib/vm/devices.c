@@ -79,6 +79,7 @@ void vm_complete_unplug(struct dh_vms *vms, struct vm *vm, const char *dev_id)
             memmove(&vm->rec.devices[i], &vm->rec.devices[i + 1],
                     (vm->rec.n_devices - i - 1) * sizeof(*vm->rec.devices));
             vm->rec.n_devices--;
+            vm->completing++;
             found = true;
             break;
         }
@@ -89,4 +90,8 @@ void vm_complete_unplug(struct dh_vms *vms, struct vm *vm, const char *dev_id)
     if (d.claim_id[0])
         dh_pools_release(vms->pools, d.claim_id, NULL, NULL);
     vms_emit_device(vms, vm, &d, "detached");
+    pthread_mutex_lock(&vms->lock);
+    vm->completing--;
+    pthread_cond_broadcast(&vms->cond);
+    pthread_mutex_unlock(&vms->lock);
 }

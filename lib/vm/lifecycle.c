@@ -251,6 +251,24 @@ int dh_vms_stop(struct dh_vms *vms, const char *id, bool force, char **ret_json,
     return r;
 }
 
+static bool unplugs_done(struct vm *vm)
+{
+    for (size_t i = 0; i < vm->rec.n_devices; i++)
+        if (streq(vm->rec.devices[i].state, "unplug_pending"))
+            return false;
+    return vm->completing == 0;
+}
+
+static void wait_unplugs_done(struct dh_vms *vms, struct vm *vm, int timeout_ms)
+{
+    struct timespec deadline = vm_deadline(timeout_ms);
+    pthread_mutex_lock(&vms->lock);
+    while (!unplugs_done(vm) && streq(vm->rec.state, "running"))
+        if (pthread_cond_timedwait(&vms->cond, &vms->lock, &deadline) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&vms->lock);
+}
+
 int dh_vms_reset(struct dh_vms *vms, const char *id, char **ret_json, struct dh_error *err)
 {
     struct vm *vm = vms_get(vms, id);
@@ -261,6 +279,13 @@ int dh_vms_reset(struct dh_vms *vms, const char *id, char **ret_json, struct dh_
     int r = vm->qmp ? dh_qmp_system_reset(vm->qmp, 5000, err)
                     : dh_error_set(err, -EBUSY, "VM %s is not running", vm->spec.name);
     pthread_mutex_unlock(&vm->qmp_lock);
+    /* QEMU finishes pending unplugs during the reset and says so with DEVICE_DELETED, which the
+     * monitor thread handles: wait for it (boundedly), so that the answer shows the functions
+     * given back rather than a moment before */
+    if (r == 0) {
+        vm_complete_deleted_devices(vms, vm); /* DEVICE_DELETED may have come with the answer */
+        wait_unplugs_done(vms, vm, vms->unplug_timeout_ms);
+    }
     pthread_mutex_unlock(&vm->op_lock);
     if (r == 0)
         result(vms, vm, ret_json);

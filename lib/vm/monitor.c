@@ -10,7 +10,7 @@
 
 #include "util/macro.h"
 
-static void complete_deleted_devices(struct dh_vms *vms, struct vm *vm)
+void vm_complete_deleted_devices(struct dh_vms *vms, struct vm *vm)
 {
     char done[DH_VM_MAX_DEVICES * 2][32];
     size_t n = 0;
@@ -47,7 +47,7 @@ static void drain_events(struct dh_vms *vms, struct vm *vm)
         }
     }
     pthread_mutex_unlock(&vm->qmp_lock);
-    complete_deleted_devices(vms, vm);
+    vm_complete_deleted_devices(vms, vm);
 }
 
 static void handle_exit(struct dh_vms *vms, struct vm *vm)
@@ -110,7 +110,7 @@ static void *monitor(void *arg)
         if (p[2].revents)
             drain_events(vms, vm);
         else
-            complete_deleted_devices(vms, vm); /* events a command read meanwhile */
+            vm_complete_deleted_devices(vms, vm); /* events a command read meanwhile */
         if (p[1].revents) {
             drain_events(vms, vm);
             handle_exit(vms, vm);
@@ -161,16 +161,22 @@ void vm_monitor_stop(struct vm *vm)
     }
 }
 
+struct timespec vm_deadline(int timeout_ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += timeout_ms / 1000;
+    t.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 bool vm_wait_down(struct dh_vms *vms, struct vm *vm, int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = vm_deadline(timeout_ms);
     pthread_mutex_lock(&vms->lock);
     while (!streq(vm->rec.state, "stopped") && !streq(vm->rec.state, "crashed"))
         if (pthread_cond_timedwait(&vms->cond, &vms->lock, &deadline) == ETIMEDOUT)

@@ -30,6 +30,8 @@ struct vm {
     bool stop_requested;      /* an exit is expected */
     bool guest_shutdown;      /* QEMU reported SHUTDOWN from the guest */
     int exit_status;          /* waitpid status, -1 when not ours */
+    int completing;           /* unplugs between leaving rec.devices and their function given back
+                               * (vms->lock; vms->cond is broadcast when one finishes) */
 
     pthread_t monitor;
     bool monitor_running; /* a monitor thread was started and not yet joined */
@@ -93,3 +95,8 @@ void vm_monitor_stop(struct vm *vm);
 /* Waits until the VM's state is one of "stopped" or "crashed", at most timeout_ms (vms->lock not
  * held). Returns true when it is. */
 bool vm_wait_down(struct dh_vms *vms, struct vm *vm, int timeout_ms);
+/* Completes the unplugs of the devices QEMU has said DEVICE_DELETED for, also when a command's
+ * exchange read the event (the monitor would see it only at its next wake-up). */
+void vm_complete_deleted_devices(struct dh_vms *vms, struct vm *vm);
+/* The CLOCK_REALTIME time timeout_ms from now, for pthread_cond_timedwait() on vms->cond. */
+struct timespec vm_deadline(int timeout_ms);
