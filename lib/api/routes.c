@@ -312,9 +312,9 @@ static void post_sriov(struct dh_api *api, const struct dh_api_request *req, str
                                json_object_get(body, "autoprobe") ? autoprobe : -1, 0, &err);
     if (r == -ERANGE)
         r = -EINVAL;
-    json_decref(body);
     if (r < 0) {
         api_errno(resp, r, &err, "sriov failed");
+        json_decref(body);
         return;
     }
     dh_pools_refresh(p, NULL);
@@ -324,6 +324,7 @@ static void post_sriov(struct dh_api *api, const struct dh_api_request *req, str
     dh_jsonw_kv_int(w, "num_vfs", num);
     dh_jsonw_end_object(w);
     api_json(resp, 200, w);
+    json_decref(body); /* address points into it */
 }
 
 static void get_events(const struct dh_api_request *req, struct dh_api_response *resp)
