@@ -21,6 +21,7 @@ struct cli_context {
     bool json;             /* --json */
     bool pretty;           /* --pretty: indent the JSON (implies --json) */
     const char *state_dir; /* --state-dir DIR, else $DPUHOST_STATE_DIR, else /var/lib/dpuhost */
+    const char *socket;    /* --socket PATH, else $DPUHOST_SOCKET, else /run/dpuhost/dpuhost.sock */
     const char *prog;
 };
 
@@ -59,3 +60,10 @@ int cmd_sriov(struct cli_context *ctx, int argc, char **argv);
 int cmd_vf(struct cli_context *ctx, int argc, char **argv);
 int cmd_representors(struct cli_context *ctx, int argc, char **argv);
 int cmd_representor(struct cli_context *ctx, int argc, char **argv);
+/* dpuhostd's API (cmd-claims.c) */
+int cmd_status(struct cli_context *ctx, int argc, char **argv);
+int cmd_pools(struct cli_context *ctx, int argc, char **argv);
+int cmd_claim(struct cli_context *ctx, int argc, char **argv);
+int cmd_claims(struct cli_context *ctx, int argc, char **argv);
+int cmd_release(struct cli_context *ctx, int argc, char **argv);
+int cmd_events(struct cli_context *ctx, int argc, char **argv);

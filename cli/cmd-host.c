@@ -4,11 +4,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+#include <limits.h>
+
 #include <dpuhost/inventory.h>
 #include <dpuhost/netlink.h>
 #include <dpuhost/vfio.h>
 
 #include "cli.h"
+#include "client.h"
 #include "output.h"
 #include "util/macro.h"
 
@@ -83,6 +87,34 @@ static struct dh_store *open_store(struct cli_context *ctx)
     }
     return s;
 }
+
+/* Whether bind, restore and sriov go through dpuhostd: when it answers on ctx->socket and serves
+ * this same host root, it is the only writer of the state store and the CLI asks it instead of
+ * writing itself. 1: the daemon; 0: local work; negative: -(exit status) after an error was printed
+ * (the daemon answers but refuses us, or is not ready: working behind its back is not an option). */
+static int via_daemon(struct cli_context *ctx)
+{
+    if (!cli_daemon_answers(ctx))
+        return 0;
+    struct cli_reply r;
+    if (cli_api(ctx, "GET", "/v1/host", NULL, &r) < 0)
+        return -EXIT_FAIL;
+    if (r.status != 200) {
+        int e = cli_api_fail("dpuhostd", &r);
+        cli_reply_clear(&r);
+        return -e;
+    }
+    json_t *doc = json_loadb(r.body, r.len, 0, NULL);
+    cli_reply_clear(&r);
+    const char *theirs = json_string_value(json_object_get(doc, "root"));
+    char a[PATH_MAX], b[PATH_MAX];
+    bool same = theirs && realpath(theirs, a) && realpath(ctx->root ? ctx->root : "/", b) && streq(a, b);
+    json_decref(doc);
+    return same;
+}
+
+/* A request whose answer is {"results":[...]} (200, or 409 when some failed). */
+static int post_results(struct cli_context *ctx, const char *name, const char *path, json_t *body);
 
 static const struct out_column result_columns[] = {
         {"ADDRESS", "address", NULL},
@@ -170,6 +202,23 @@ static int run_vfio(struct cli_context *ctx, int argc, char **argv, bool is_bind
                       name, addrs[i]);
             return EXIT_USAGE;
         }
+    int d = via_daemon(ctx);
+    if (d < 0)
+        return -d;
+    if (d) {
+        if (timeout_ms || wait_ms || parallel)
+            cli_error("note: --timeout, --wait and --parallel are ignored while dpuhostd runs: its "
+                      "configuration decides (bind_timeout_ms, restore_wait_ms)");
+        json_t *body = json_object(), *list = json_array();
+        for (size_t i = 0; body && list && i < n; i++)
+            json_array_append_new(list, json_string(addrs[i]));
+        json_object_set_new(body, "addresses", list);
+        if (flags & DH_BIND_FORCE)
+            json_object_set_new(body, "force", json_true());
+        int e = post_results(ctx, name, is_bind ? "/v1/bind" : "/v1/restore", body);
+        json_decref(body);
+        return e;
+    }
     _cleanup_(dh_host_freep) struct dh_host *host = cli_open_host(ctx);
     if (!host)
         return EXIT_USAGE;
@@ -218,6 +267,28 @@ static int run_vfio(struct cli_context *ctx, int argc, char **argv, bool is_bind
     return e ? e : (r < 0 ? EXIT_FAIL : 0);
 }
 
+static int post_results(struct cli_context *ctx, const char *name, const char *path, json_t *body)
+{
+    _cleanup_free_ char *text = json_dumps(body, JSON_COMPACT);
+    if (!text)
+        return cli_error("out of memory"), EXIT_FAIL;
+    struct cli_reply r;
+    if (cli_api(ctx, "POST", path, text, &r) < 0)
+        return EXIT_FAIL;
+    json_t *doc = json_loadb(r.body, r.len, 0, NULL);
+    bool results = json_is_array(json_object_get(doc, "results"));
+    json_decref(doc);
+    int e;
+    if ((r.status == 200 || r.status == 409) && results) {
+        e = cli_emit_reply(ctx, &r, NULL, "results", result_columns, ELEMENTSOF(result_columns));
+        if (!e && r.status != 200)
+            e = EXIT_FAIL;
+    } else
+        e = cli_api_fail(name, &r);
+    cli_reply_clear(&r);
+    return e;
+}
+
 int cmd_bind(struct cli_context *ctx, int argc, char **argv)
 {
     return run_vfio(ctx, argc, argv, true);
@@ -226,6 +297,48 @@ int cmd_bind(struct cli_context *ctx, int argc, char **argv)
 int cmd_restore(struct cli_context *ctx, int argc, char **argv)
 {
     return run_vfio(ctx, argc, argv, false);
+}
+
+/* The same output as the local sriov: {"address","ok","num_vfs","error"}, or "PF: N VFs". */
+static int sriov_via_daemon(struct cli_context *ctx, const char *pf, int num_vfs, int autoprobe,
+                            int timeout_ms)
+{
+    if (timeout_ms)
+        cli_error("note: --timeout is ignored while dpuhostd runs");
+    json_t *body = json_pack("{s:s, s:i}", "address", pf, "num_vfs", num_vfs);
+    if (body && autoprobe >= 0)
+        json_object_set_new(body, "autoprobe", json_boolean(autoprobe));
+    _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return cli_error("out of memory"), EXIT_FAIL;
+    struct cli_reply r;
+    if (cli_api(ctx, "POST", "/v1/sriov", text, &r) < 0)
+        return EXIT_FAIL;
+    int e = 0;
+    json_t *doc = json_loadb(r.body, r.len, 0, NULL);
+    const char *msg = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
+    if (r.status != 200)
+        e = r.status == 400 || r.status == 422 ? EXIT_USAGE : EXIT_FAIL;
+    if (ctx->json) {
+        struct dh_jsonw *w = cli_writer(ctx);
+        if (w) {
+            dh_jsonw_begin_object(w);
+            dh_jsonw_kv_string(w, "address", pf);
+            dh_jsonw_kv_bool(w, "ok", e == 0);
+            dh_jsonw_kv_int(w, "num_vfs", num_vfs);
+            dh_jsonw_kv_string(w, "error", e ? (msg ? msg : "dpuhostd refused") : NULL);
+            dh_jsonw_end_object(w);
+            int x = cli_emit(ctx, w, NULL, NULL, 0);
+            e = e ? e : x;
+        }
+    } else if (e)
+        cli_api_fail("sriov", &r);
+    else
+        printf("%s: %d VFs\n", pf, num_vfs);
+    json_decref(doc);
+    cli_reply_clear(&r);
+    return e;
 }
 
 int cmd_sriov(struct cli_context *ctx, int argc, char **argv)
@@ -284,6 +397,11 @@ int cmd_sriov(struct cli_context *ctx, int argc, char **argv)
         cli_error("sriov: malformed address '%s': expected DDDD:BB:DD.F", pf);
         return EXIT_USAGE;
     }
+    int d = via_daemon(ctx);
+    if (d < 0)
+        return -d;
+    if (d)
+        return sriov_via_daemon(ctx, pf, num_vfs, autoprobe, timeout_ms);
     _cleanup_(dh_host_freep) struct dh_host *host = cli_open_host(ctx);
     if (!host)
         return EXIT_USAGE;

@@ -24,6 +24,13 @@ static const struct cli_command commands[] = {
          cmd_representors},
         {"representor", "[plug] --pf-mac M --vf-num N [...]", "DPU side: a VF's representor netdev",
          cmd_representor},
+        {"status", "", "dpuhostd: version, readiness, the host's preflight", cmd_status},
+        {"pools", "", "dpuhostd: pools with free and claimed counts", cmd_pools},
+        {"claim", "--owner O (--pool P [--count N] | --address A)", "dpuhostd: claim functions for an owner",
+         cmd_claim},
+        {"claims", "[--owner O]", "dpuhostd: list claims", cmd_claims},
+        {"release", "ID | --owner O", "dpuhostd: release a claim (or all of an owner's)", cmd_release},
+        {"events", "[--since N]", "dpuhostd: follow claim, function and VM events", cmd_events},
 };
 
 void cli_error(const char *fmt, ...)
@@ -61,11 +68,12 @@ static void usage(FILE *f)
     fprintf(f, "Usage: dpuhost [--root DIR] [--json|--pretty] COMMAND [ARGS]\n\n"
                "Turns DPU and SmartNIC PCI functions into VM-ready resources.\n\nCommands:\n");
     for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-        fprintf(f, "  %-10s %-42s %s\n", commands[i].name, commands[i].usage, commands[i].summary);
+        fprintf(f, "  %-12s %-42s %s\n", commands[i].name, commands[i].usage, commands[i].summary);
     fprintf(f, "\nOptions:\n"
                "  --root DIR   host root holding sys/, dev/, proc/, run/ (default: $DPUHOST_ROOT or /)\n"
                "  --state-dir DIR  where dpuhost keeps its state (default: $DPUHOST_STATE_DIR or\n"
                "               /var/lib/dpuhost)\n"
+               "  --socket PATH  dpuhostd's socket (default: $DPUHOST_SOCKET or /run/dpuhost/dpuhost.sock)\n"
                "  --json       print one JSON document instead of text\n"
                "  --pretty     print the JSON document indented (implies --json)\n"
                "  --help       show this help\n"
@@ -117,6 +125,18 @@ static int take_global_options(struct cli_context *ctx, int argc, char **argv)
             ctx->state_dir = v;
             continue;
         }
+        if (streq(a, "--socket")) {
+            if (i + 1 >= argc) {
+                cli_error("--socket needs a path");
+                return -1;
+            }
+            ctx->socket = argv[++i];
+            continue;
+        }
+        if ((v = startswith(a, "--socket="))) {
+            ctx->socket = v;
+            continue;
+        }
         argv[out++] = argv[i];
     }
     argv[out] = NULL;
@@ -130,11 +150,18 @@ int main(int argc, char **argv)
     ctx.state_dir = getenv("DPUHOST_STATE_DIR");
     if (!ctx.state_dir || !*ctx.state_dir)
         ctx.state_dir = "/var/lib/dpuhost";
+    ctx.socket = getenv("DPUHOST_SOCKET");
+    if (!ctx.socket || !*ctx.socket)
+        ctx.socket = "/run/dpuhost/dpuhost.sock";
     argc = take_global_options(&ctx, argc, argv);
     if (argc < 0)
         return EXIT_USAGE;
     if (ctx.root && !*ctx.root) {
         cli_error("--root is empty: pass a directory");
+        return EXIT_USAGE;
+    }
+    if (!*ctx.socket) {
+        cli_error("--socket is empty: pass dpuhostd's socket path");
         return EXIT_USAGE;
     }
     if (argc < 2) {
