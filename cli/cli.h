@@ -67,3 +67,5 @@ int cmd_claim(struct cli_context *ctx, int argc, char **argv);
 int cmd_claims(struct cli_context *ctx, int argc, char **argv);
 int cmd_release(struct cli_context *ctx, int argc, char **argv);
 int cmd_events(struct cli_context *ctx, int argc, char **argv);
+/* dpuhostd's VMs (cmd-vm.c) */
+int cmd_vm(struct cli_context *ctx, int argc, char **argv);

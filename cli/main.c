@@ -31,6 +31,8 @@ static const struct cli_command commands[] = {
         {"claims", "[--owner O]", "dpuhostd: list claims", cmd_claims},
         {"release", "ID | --owner O", "dpuhostd: release a claim (or all of an owner's)", cmd_release},
         {"events", "[--since N]", "dpuhostd: follow claim, function and VM events", cmd_events},
+        {"vm", "SUBCOMMAND [ARGS] (see dpuhost vm --help)",
+         "dpuhostd: QEMU VMs with passed-through functions", cmd_vm},
 };
 
 void cli_error(const char *fmt, ...)
