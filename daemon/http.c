@@ -9,11 +9,15 @@
 #include <time.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <strings.h>
 #include <syslog.h>
 
 #include "auth.h"
 #include "log.h"
 #include "util/macro.h"
+
+/* A body over DH_API_MAX_BODY up to this size is read and dropped before the 413 (see admit()). */
+#define DRAIN_MAX_BODY (8 * 1024 * 1024)
 
 enum listener_kind {
     LISTENER_UNIX,
@@ -250,12 +254,21 @@ static bool admit(struct listener *l, struct MHD_Connection *c, struct request *
         char *end;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || *end || end == cl || n > DH_API_MAX_BODY) {
+        bool bad = errno || *end || end == cl;
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        if (bad || (n > DH_API_MAX_BODY &&
+                    ((expect && strcasecmp(expect, "100-continue") == 0) || n > DRAIN_MAX_BODY))) {
             char msg[160];
             snprintf(msg, sizeof(msg), "the body is %s bytes; at most %d are accepted", cl, DH_API_MAX_BODY);
-            /* answered before the body is read: libmicrohttpd discards it and closes the connection */
+            /* Answered before the body: a client waiting for "100 Continue" sends none; anyone else
+             * may see the connection reset (libmicrohttpd closes it with the body unread) */
             *ret = refuse(h, c, rq, 413, "too_large", msg, NULL, NULL);
             return false;
+        }
+        if (n > DH_API_MAX_BODY) {
+            /* Closing on unread data resets the connection, and the client may lose the answer with
+             * it: a body of a sane size is read and dropped first, then answered (handle()) */
+            rq->too_large = true;
         }
         rq->declared = (size_t)n;
     }
@@ -318,7 +331,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (rq->too_large) {
         char msg[128];
-        snprintf(msg, sizeof(msg), "the body is more than %d bytes", DH_API_MAX_BODY);
+        if (rq->declared > DH_API_MAX_BODY)
+            snprintf(msg, sizeof(msg), "the body is %zu bytes; at most %d are accepted", rq->declared,
+                     DH_API_MAX_BODY);
+        else
+            snprintf(msg, sizeof(msg), "the body is more than %d bytes", DH_API_MAX_BODY);
         return refuse(h, c, rq, 413, "too_large", msg, NULL, NULL);
     }
     _cleanup_free_ char *query = raw_query(c);
