@@ -154,6 +154,11 @@ static inline bool dh_func_is_sf(const struct dh_func *f)
  * Deterministic, unlike Nova's "first entry of listdir". */
 const struct dh_netdev *dh_func_primary_netdev(const struct dh_func *f);
 
+/* Reads f's driver and driver_override again from sysfs: after a bind or restore, so that the
+ * inventory shows what the kernel did without a full rescan (netdevs and NVMe controllers follow
+ * at the next scan). -ENOENT when the function is gone; f is unchanged on failure. */
+int dh_func_reread_driver(struct dh_host *host, struct dh_func *f);
+
 /* The card's serial number (own VPD or PF's), or NULL. */
 const char *dh_func_card_serial(const struct dh_func *f);
 

@@ -178,3 +178,28 @@ int inv_read_pci_function(int devfd, const char *bdf, struct dh_func *f)
         f->kind = DH_FUNC_PCI;
     return 0;
 }
+
+int dh_func_reread_driver(struct dh_host *host, struct dh_func *f)
+{
+    assert_return(host && f, -EINVAL);
+    char path[128];
+    snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", f->address);
+    _cleanup_close_ int devfd = openat(dh_host_fd(host), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (devfd < 0)
+        return negative_errno();
+    char *driver = NULL, *override = NULL;
+    int r = dh_readlink_basename_at(devfd, "driver", &driver);
+    if (r == -ENOMEM)
+        return r;
+    char buf[256];
+    if (dh_read_attr_at(devfd, "driver_override", buf, sizeof(buf)) > 0 && !streq(buf, "(null)") &&
+        !(override = strdup(buf))) {
+        free(driver);
+        return -ENOMEM;
+    }
+    free(f->driver);
+    free(f->driver_override);
+    f->driver = driver;
+    f->driver_override = override;
+    return 0;
+}

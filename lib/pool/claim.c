@@ -189,6 +189,19 @@ static void finish(struct dh_pools *p, struct live_claim *lc, bool remove)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* The drivers of addrs as the kernel has them now: after a bind or restore the claim's answer and
+ * GET /v1/functions show vfio-pci (or the driver given back) at once, not after the next uevent. */
+static void reread_drivers(struct dh_pools *p, const char *const *addrs, size_t n)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t k = 0; k < n; k++) {
+        ssize_t i = pools_index(p, addrs[k]);
+        if (i >= 0)
+            dh_func_reread_driver(p->host, &p->inv->funcs[i]);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Restores the functions of lc that a failed claim had bound (the bind rolled back its own
  * failures; the successes must go back too). */
 static void undo_binds(struct dh_pools *p, const char *const *addrs, const struct dh_vfio_result *res,
@@ -209,6 +222,7 @@ static void undo_binds(struct dh_pools *p, const char *const *addrs, const struc
         if (r2)
             dh_vfio_restore(&ctx, undo, m, r2, NULL);
         free(r2);
+        reread_drivers(p, undo, m);
     }
     free(undo);
 }
@@ -275,6 +289,9 @@ int dh_pools_claim(struct dh_pools *p, const struct dh_claim_request *req, char 
         lc->rec.functions[i].bind = bind;
     }
     lc->rec.state = bind ? DH_CLAIM_CLAIMING : DH_CLAIM_CLAIMED;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    lc->rec.created_usec = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     lc->busy = true;
     p->claims[p->n_claims++] = lc;
     pools_index_claim(p, lc, true);
@@ -311,6 +328,7 @@ int dh_pools_claim(struct dh_pools *p, const struct dh_claim_request *req, char 
             finish(p, lc, true);
             return r;
         }
+        reread_drivers(p, addrs, (size_t)count);
         r = dh_store_claim_set_state(p->store, lc->rec.id, DH_CLAIM_CLAIMED, err);
         if (r < 0) {
             /* the functions are bound and recorded as claiming: recovery rolls this back if we die,
@@ -351,15 +369,19 @@ int dh_pools_release(struct dh_pools *p, const char *claim_id, char **ret_json, 
         return dh_error_set(err, -ENOENT, "claim %s does not exist (released already?)", claim_id);
     }
     lc->busy = true;
-    lc->rec.state = DH_CLAIM_RELEASING;
     const char *addrs[64];
     size_t n = 0;
     for (size_t i = 0; i < lc->rec.n_functions && n < 64; i++)
         if (lc->rec.functions[i].bind && !lc->rec.functions[i].vanished)
             addrs[n++] = lc->rec.functions[i].address;
+    /* A claim that bound nothing has nothing on the host to give back: the delete alone is the
+     * release, one durable write. One that did is marked releasing first, so that a crash during the
+     * restore leaves a claim that recovery finishes, never functions handed out half-restored. */
+    if (n)
+        lc->rec.state = DH_CLAIM_RELEASING;
     pthread_mutex_unlock(&p->lock);
 
-    int r = dh_store_claim_set_state(p->store, claim_id, DH_CLAIM_RELEASING, err);
+    int r = n ? dh_store_claim_set_state(p->store, claim_id, DH_CLAIM_RELEASING, err) : 0;
     if (r < 0) {
         finish(p, lc, false);
         return r;
@@ -372,6 +394,7 @@ int dh_pools_release(struct dh_pools *p, const char *claim_id, char **ret_json, 
                                   .holder_timeout_ms = p->cfg->restore_wait_ms};
         struct dh_vfio_result res[64];
         dh_vfio_restore(&ctx, addrs, n, res, NULL);
+        reread_drivers(p, addrs, n);
         for (size_t i = 0; i < n; i++) {
             /* no record: nothing of ours to give back (restored already, or never bound) */
             if (res[i].error == 0 || res[i].error == -ENOENT)
@@ -394,6 +417,7 @@ int dh_pools_release(struct dh_pools *p, const char *claim_id, char **ret_json, 
         return r;
     }
     pthread_mutex_lock(&p->lock);
+    lc->released = true;
     char *json = pools_claim_json(p, lc);
     char *event = json ? strdup(json) : NULL;
     p->releases_total++;

@@ -49,7 +49,7 @@ void pools_write_claim(struct dh_pools *p, struct dh_jsonw *w, const struct live
     dh_jsonw_kv_string(w, "id", c->id);
     dh_jsonw_kv_string(w, "owner", c->owner);
     dh_jsonw_kv_string(w, "pool", c->pool);
-    dh_jsonw_kv_string(w, "state", dh_claim_state_to_string(c->state));
+    dh_jsonw_kv_string(w, "state", lc->released ? "released" : dh_claim_state_to_string(c->state));
     write_time(w, "created", c->created_usec);
     dh_jsonw_key(w, "labels");
     dh_jsonw_raw(w, c->labels ? c->labels : "{}", strlen(c->labels ? c->labels : "{}"));

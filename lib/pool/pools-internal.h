@@ -9,6 +9,7 @@ struct live_claim {
     struct dh_claim_record rec;
     bool busy;        /* a claim or release is in progress: others wait on p->cond */
     char *last_error; /* why the last release stopped (e.g. a holder of /dev/vfio/N) */
+    bool released;    /* deleted from the store: its last JSON (answer, event) says "released" */
 };
 
 struct dh_pools {

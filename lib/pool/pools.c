@@ -412,7 +412,8 @@ int dh_pools_check_available(struct dh_pools *p, const char *address, struct dh_
     if (i < 0)
         r = dh_error_set(err, -ENOENT, "%s: no such function on this host", address);
     else if (!pools_pool_of(p, (size_t)i))
-        r = dh_error_set(err, -EINVAL, "%s is in no pool: only pooled functions can be passed through", address);
+        r = dh_error_set(err, -EINVAL, "%s is in no pool: only pooled functions can be passed through",
+                         address);
     else if (p->claim_of[i])
         r = dh_error_set(err, -EBUSY, "%s is claimed (%s, owner %s)", address, p->claim_of[i]->rec.id,
                          p->claim_of[i]->rec.owner);

@@ -2,8 +2,6 @@
  * for vfio-pci, written before the first change to the host. */
 #include "store-internal.h"
 
-#include <time.h>
-
 #include "util/macro.h"
 #include "util/parse.h"
 
@@ -38,14 +36,6 @@ void dh_binding_record_clear(struct dh_binding_record *rec)
     *rec = (struct dh_binding_record){0};
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 static int op_put(struct dh_store *s, void *userdata, struct dh_error *err)
 {
     const struct dh_binding_record *rec = userdata;
@@ -55,50 +45,35 @@ static int op_put(struct dh_store *s, void *userdata, struct dh_error *err)
             " vf_trust, created_usec, owner_pid)"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a binding write");
+    int r = store_stmt(s, sql, &st, err);
+    if (r < 0)
+        return r;
     char mac[18] = "";
     if (rec->vf.has_mac)
         dh_format_mac(rec->vf.mac, mac);
-    int64_t created = rec->created_usec;
-    if (!created) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        created = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    }
-    bind_text(st, 1, rec->address);
-    bind_text(st, 2, dh_binding_state_to_string(rec->state));
-    bind_text(st, 3, rec->original_driver);
-    bind_text(st, 4, rec->original_override);
+    int64_t created = rec->created_usec ? rec->created_usec : store_now_usec();
+    store_bind_text(st, 1, rec->address);
+    store_bind_text(st, 2, dh_binding_state_to_string(rec->state));
+    store_bind_text(st, 3, rec->original_driver);
+    store_bind_text(st, 4, rec->original_override);
     sqlite3_bind_int(st, 5, rec->iommu_group);
     sqlite3_bind_int(st, 6, rec->vf.valid);
-    bind_text(st, 7, rec->vf.valid ? rec->vf.pf_ifname : NULL);
+    store_bind_text(st, 7, rec->vf.valid ? rec->vf.pf_ifname : NULL);
     sqlite3_bind_int(st, 8, rec->vf.vf_index);
-    bind_text(st, 9, rec->vf.has_mac ? mac : NULL);
+    store_bind_text(st, 9, rec->vf.has_mac ? mac : NULL);
     sqlite3_bind_int(st, 10, rec->vf.vlan);
     sqlite3_bind_int(st, 11, rec->vf.qos);
     sqlite3_bind_int(st, 12, rec->vf.spoofchk);
     sqlite3_bind_int(st, 13, rec->vf.trust);
     sqlite3_bind_int64(st, 14, created);
     sqlite3_bind_int64(st, 15, rec->owner_pid ? rec->owner_pid : (int64_t)getpid());
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_error(s, rc, err, "cannot write the binding record");
-    return 0;
+    return store_step_done(s, st, err, "cannot write the binding record");
 }
 
 int dh_store_binding_put(struct dh_store *s, const struct dh_binding_record *rec, struct dh_error *err)
 {
     assert_return(s && rec && dh_pci_addr_is_valid(rec->address), -EINVAL);
     return store_write(s, op_put, (void *)rec, err);
-}
-
-static char *column_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
 }
 
 static int read_row(sqlite3_stmt *st, struct dh_binding_record *rec)
@@ -110,11 +85,11 @@ static int read_row(sqlite3_stmt *st, struct dh_binding_record *rec)
     snprintf(rec->address, sizeof(rec->address), "%s", (const char *)addr);
     if (state_from_string((const char *)sqlite3_column_text(st, 1), &rec->state) < 0)
         return -EBADMSG;
-    rec->original_driver = column_text(st, 2);
-    rec->original_override = column_text(st, 3);
+    rec->original_driver = store_column_text(st, 2);
+    rec->original_override = store_column_text(st, 3);
     rec->iommu_group = sqlite3_column_int(st, 4);
     rec->vf.valid = sqlite3_column_int(st, 5) != 0;
-    rec->vf.pf_ifname = column_text(st, 6);
+    rec->vf.pf_ifname = store_column_text(st, 6);
     rec->vf.vf_index = sqlite3_column_int(st, 7);
     const unsigned char *mac = sqlite3_column_text(st, 8);
     if (mac && dh_parse_mac((const char *)mac, rec->vf.mac) == 0)
@@ -161,14 +136,13 @@ static int op_delete(struct dh_store *s, void *userdata, struct dh_error *err)
 {
     const char *address = userdata;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM bindings WHERE address = ?1", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a binding delete");
-    sqlite3_bind_text(st, 1, address, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_error(s, rc, err, "cannot delete a binding record");
+    int r = store_stmt(s, "DELETE FROM bindings WHERE address = ?1", &st, err);
+    if (r < 0)
+        return r;
+    store_bind_text(st, 1, address);
+    r = store_step_done(s, st, err, "cannot delete a binding record");
+    if (r < 0)
+        return r;
     return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 

@@ -2,8 +2,6 @@
  * (committed durably before the call returns). */
 #include "store-internal.h"
 
-#include <time.h>
-
 #include "util/macro.h"
 
 static const char *const state_names[] = {
@@ -40,64 +38,39 @@ void dh_claim_record_clear(struct dh_claim_record *c)
     *c = (struct dh_claim_record){0};
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static int step_done(struct dh_store *s, sqlite3_stmt *st, struct dh_error *err, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return -EEXIST;
-    return store_error(s, rc, err, what);
-}
-
 static int op_insert(struct dh_store *s, void *userdata, struct dh_error *err)
 {
     const struct dh_claim_record *c = userdata;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-            s->db,
-            "INSERT INTO claims (id, owner, pool, key, request, labels, state, created_usec)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a claim insert");
-    int64_t created = c->created_usec;
-    if (!created) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        created = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    }
-    bind_text(st, 1, c->id);
-    bind_text(st, 2, c->owner);
-    bind_text(st, 3, c->pool);
-    bind_text(st, 4, c->key);
-    bind_text(st, 5, c->request);
-    bind_text(st, 6, c->labels ? c->labels : "{}");
-    bind_text(st, 7, dh_claim_state_to_string(c->state));
+    int r = store_stmt(s,
+                       "INSERT INTO claims (id, owner, pool, key, request, labels, state, created_usec)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       &st, err);
+    if (r < 0)
+        return r;
+    int64_t created = c->created_usec ? c->created_usec : store_now_usec();
+    store_bind_text(st, 1, c->id);
+    store_bind_text(st, 2, c->owner);
+    store_bind_text(st, 3, c->pool);
+    store_bind_text(st, 4, c->key);
+    store_bind_text(st, 5, c->request);
+    store_bind_text(st, 6, c->labels ? c->labels : "{}");
+    store_bind_text(st, 7, dh_claim_state_to_string(c->state));
     sqlite3_bind_int64(st, 8, created);
-    int r = step_done(s, st, err, "cannot insert a claim");
+    r = store_step_done(s, st, err, "cannot insert a claim");
     for (size_t i = 0; r == 0 && i < c->n_functions; i++) {
-        rc = sqlite3_prepare_v2(s->db,
-                                "INSERT INTO claim_functions (address, claim_id, position, bind, vanished)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)",
-                                -1, &st, NULL);
-        if (rc != SQLITE_OK)
-            return store_error(s, rc, err, "cannot prepare a claim function insert");
-        bind_text(st, 1, c->functions[i].address);
-        bind_text(st, 2, c->id);
+        r = store_stmt(s,
+                       "INSERT INTO claim_functions (address, claim_id, position, bind, vanished)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+                       &st, err);
+        if (r < 0)
+            return r;
+        store_bind_text(st, 1, c->functions[i].address);
+        store_bind_text(st, 2, c->id);
         sqlite3_bind_int(st, 3, (int)i);
         sqlite3_bind_int(st, 4, c->functions[i].bind);
         sqlite3_bind_int(st, 5, c->functions[i].vanished);
-        r = step_done(s, st, err, "cannot insert a claim function");
+        r = store_step_done(s, st, err, "cannot insert a claim function");
     }
     if (r == -EEXIST)
         return dh_error_set(err, -EEXIST, "claim %s: a function is claimed already, or the request exists",
@@ -120,12 +93,12 @@ static int op_set_state(struct dh_store *s, void *userdata, struct dh_error *err
 {
     const struct state_change *c = userdata;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "UPDATE claims SET state = ?2 WHERE id = ?1", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a claim update");
-    bind_text(st, 1, c->id);
-    bind_text(st, 2, dh_claim_state_to_string(c->state));
-    int r = step_done(s, st, err, "cannot update a claim");
+    int r = store_stmt(s, "UPDATE claims SET state = ?2 WHERE id = ?1", &st, err);
+    if (r < 0)
+        return r;
+    store_bind_text(st, 1, c->id);
+    store_bind_text(st, 2, dh_claim_state_to_string(c->state));
+    r = store_step_done(s, st, err, "cannot update a claim");
     if (r == 0 && sqlite3_changes(s->db) == 0)
         return -ENOENT;
     return r;
@@ -142,11 +115,11 @@ int dh_store_claim_set_state(struct dh_store *s, const char *id, enum dh_claim_s
 static int op_delete(struct dh_store *s, void *userdata, struct dh_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM claims WHERE id = ?1", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a claim delete");
-    bind_text(st, 1, userdata);
-    int r = step_done(s, st, err, "cannot delete a claim");
+    int r = store_stmt(s, "DELETE FROM claims WHERE id = ?1", &st, err);
+    if (r < 0)
+        return r;
+    store_bind_text(st, 1, userdata);
+    r = store_step_done(s, st, err, "cannot delete a claim");
     if (r == 0 && sqlite3_changes(s->db) == 0)
         return -ENOENT;
     return r;
@@ -167,13 +140,12 @@ static int op_set_vanished(struct dh_store *s, void *userdata, struct dh_error *
 {
     const struct vanish *v = userdata;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "UPDATE claim_functions SET vanished = ?2 WHERE address = ?1", -1, &st,
-                                NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a claim function update");
-    bind_text(st, 1, v->address);
+    int r = store_stmt(s, "UPDATE claim_functions SET vanished = ?2 WHERE address = ?1", &st, err);
+    if (r < 0)
+        return r;
+    store_bind_text(st, 1, v->address);
     sqlite3_bind_int(st, 2, v->vanished);
-    return step_done(s, st, err, "cannot update a claim function");
+    return store_step_done(s, st, err, "cannot update a claim function");
 }
 
 int dh_store_claim_function_set_vanished(struct dh_store *s, const char *address, bool vanished,
@@ -182,12 +154,6 @@ int dh_store_claim_function_set_vanished(struct dh_store *s, const char *address
     assert_return(s && address, -EINVAL);
     struct vanish v = {address, vanished};
     return store_write(s, op_set_vanished, &v, err);
-}
-
-static char *column_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
 }
 
 static int load_functions(struct dh_store *s, struct dh_claim_record *c, struct dh_error *err)
@@ -200,7 +166,7 @@ static int load_functions(struct dh_store *s, struct dh_claim_record *c, struct 
             -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_error(s, rc, err, "cannot prepare a claim function read");
-    bind_text(st, 1, c->id);
+    store_bind_text(st, 1, c->id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct dh_claim_function *v = realloc(c->functions, (c->n_functions + 1) * sizeof(*v));
         if (!v) {
@@ -223,11 +189,11 @@ static int read_row(struct dh_store *s, sqlite3_stmt *st, struct dh_claim_record
     *c = (struct dh_claim_record){0};
     const unsigned char *id = sqlite3_column_text(st, 0);
     snprintf(c->id, sizeof(c->id), "%s", id ? (const char *)id : "");
-    c->owner = column_text(st, 1);
-    c->pool = column_text(st, 2);
-    c->key = column_text(st, 3);
-    c->request = column_text(st, 4);
-    c->labels = column_text(st, 5);
+    c->owner = store_column_text(st, 1);
+    c->pool = store_column_text(st, 2);
+    c->key = store_column_text(st, 3);
+    c->request = store_column_text(st, 4);
+    c->labels = store_column_text(st, 5);
     c->created_usec = sqlite3_column_int64(st, 7);
     if (state_from_string((const char *)sqlite3_column_text(st, 6), &c->state) < 0 || !c->owner || !c->key)
         return dh_error_set(err, -EBADMSG, "state store %s: claim %s is corrupt", s->path, c->id);
@@ -243,9 +209,9 @@ static int get_one(struct dh_store *s, const char *sql, const char *a, const cha
     int rc = sqlite3_prepare_v2(s->rdb, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_error(s, rc, err, "cannot prepare a claim read");
-    bind_text(st, 1, a);
+    store_bind_text(st, 1, a);
     if (b)
-        bind_text(st, 2, b);
+        store_bind_text(st, 2, b);
     rc = sqlite3_step(st);
     int r;
     if (rc == SQLITE_ROW) {
@@ -283,7 +249,7 @@ int dh_store_claim_list(struct dh_store *s, const char *owner, struct dh_claim_r
     if (rc != SQLITE_OK)
         return store_error(s, rc, err, "cannot prepare a claim listing");
     if (owner)
-        bind_text(st, 1, owner);
+        store_bind_text(st, 1, owner);
     struct dh_claim_record *v = NULL;
     size_t n = 0;
     int r = 0;

@@ -8,6 +8,11 @@
 
 struct write_op;
 
+struct store_stmt {
+    const char *sql;
+    sqlite3_stmt *st;
+};
+
 struct dh_store {
     sqlite3 *db;  /* the writer connection: used only by the group commit leader */
     sqlite3 *rdb; /* the reader connection: sees committed data only (WAL) */
@@ -16,7 +21,9 @@ struct dh_store {
     pthread_cond_t done;
     struct write_op *queue, **queue_tail;
     bool committing;
-    uint64_t commits, ops; /* statistics: transactions and operations committed */
+    uint64_t commits, ops;    /* statistics: transactions and operations committed */
+    struct store_stmt *stmts; /* the writer's prepared statements (stmt.c) */
+    size_t n_stmts;
 };
 
 /* A write operation: runs inside a transaction on s->db (and its own savepoint), returns 0 or a
@@ -31,3 +38,17 @@ int store_write(struct dh_store *s, store_op_fn fn, void *userdata, struct dh_er
 int store_error(struct dh_store *s, int rc, struct dh_error *err, const char *what);
 /* Maps an SQLite result code to a negative errno. */
 int store_errno(int rc);
+
+/* stmt.c: statements of the writer connection (s->db), for write operations only. */
+/* The statement for sql, prepared on first use and kept until the store closes. Bind, then
+ * store_step_done(), which also resets it. */
+int store_stmt(struct dh_store *s, const char *sql, sqlite3_stmt **ret, struct dh_error *err);
+/* Steps st to completion and resets it: 0, -EEXIST on a constraint violation, else the error. */
+int store_step_done(struct dh_store *s, sqlite3_stmt *st, struct dh_error *err, const char *what);
+/* store_stmt() + store_step_done() for a statement without parameters. */
+int store_run(struct dh_store *s, const char *sql, struct dh_error *err);
+void store_stmts_free(struct dh_store *s);
+
+void store_bind_text(sqlite3_stmt *st, int i, const char *s); /* NULL binds NULL */
+char *store_column_text(sqlite3_stmt *st, int i);             /* strdup'ed; NULL for NULL */
+int64_t store_now_usec(void);                                 /* CLOCK_REALTIME in µs */

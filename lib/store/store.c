@@ -211,6 +211,7 @@ void dh_store_close(struct dh_store *s)
 {
     if (!s)
         return;
+    store_stmts_free(s);
     if (s->rdb)
         sqlite3_close_v2(s->rdb);
     if (s->db)

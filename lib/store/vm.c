@@ -2,8 +2,6 @@
  * (pid and start time, to find it again after a restart of dpuhostd) and the devices passed through. */
 #include "store-internal.h"
 
-#include <time.h>
-
 #include "util/macro.h"
 
 void dh_vm_record_clear(struct dh_vm_record *v)
@@ -19,52 +17,27 @@ void dh_vm_record_clear(struct dh_vm_record *v)
     *v = (struct dh_vm_record){0};
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static int step_done(struct dh_store *s, sqlite3_stmt *st, struct dh_error *err, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return -EEXIST;
-    return store_error(s, rc, err, what);
-}
-
 static int op_insert(struct dh_store *s, void *userdata, struct dh_error *err)
 {
     const struct dh_vm_record *v = userdata;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-            s->db,
-            "INSERT INTO vms (id, name, spec, state, reason, accel, pid, pid_start, created_usec)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a VM insert");
-    int64_t created = v->created_usec;
-    if (!created) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        created = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    }
-    bind_text(st, 1, v->id);
-    bind_text(st, 2, v->name);
-    bind_text(st, 3, v->spec);
-    bind_text(st, 4, v->state);
-    bind_text(st, 5, v->reason);
-    bind_text(st, 6, v->accel);
+    int r = store_stmt(s,
+                       "INSERT INTO vms (id, name, spec, state, reason, accel, pid, pid_start, created_usec)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                       &st, err);
+    if (r < 0)
+        return r;
+    int64_t created = v->created_usec ? v->created_usec : store_now_usec();
+    store_bind_text(st, 1, v->id);
+    store_bind_text(st, 2, v->name);
+    store_bind_text(st, 3, v->spec);
+    store_bind_text(st, 4, v->state);
+    store_bind_text(st, 5, v->reason);
+    store_bind_text(st, 6, v->accel);
     sqlite3_bind_int64(st, 7, v->pid);
     sqlite3_bind_int64(st, 8, v->pid_start);
     sqlite3_bind_int64(st, 9, created);
-    int r = step_done(s, st, err, "cannot insert a VM");
+    r = store_step_done(s, st, err, "cannot insert a VM");
     return r == -EEXIST ? dh_error_set(err, -EEXIST, "a VM named '%s' exists already", v->name) : r;
 }
 
@@ -78,19 +51,18 @@ static int op_update(struct dh_store *s, void *userdata, struct dh_error *err)
 {
     const struct dh_vm_record *v = userdata;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-            s->db,
-            "UPDATE vms SET state = ?2, reason = ?3, accel = ?4, pid = ?5, pid_start = ?6 WHERE id = ?1", -1,
-            &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a VM update");
-    bind_text(st, 1, v->id);
-    bind_text(st, 2, v->state);
-    bind_text(st, 3, v->reason);
-    bind_text(st, 4, v->accel);
+    int r = store_stmt(
+            s, "UPDATE vms SET state = ?2, reason = ?3, accel = ?4, pid = ?5, pid_start = ?6 WHERE id = ?1",
+            &st, err);
+    if (r < 0)
+        return r;
+    store_bind_text(st, 1, v->id);
+    store_bind_text(st, 2, v->state);
+    store_bind_text(st, 3, v->reason);
+    store_bind_text(st, 4, v->accel);
     sqlite3_bind_int64(st, 5, v->pid);
     sqlite3_bind_int64(st, 6, v->pid_start);
-    int r = step_done(s, st, err, "cannot update a VM");
+    r = store_step_done(s, st, err, "cannot update a VM");
     if (r == 0 && sqlite3_changes(s->db) == 0)
         return -ENOENT;
     return r;
@@ -106,30 +78,29 @@ static int op_set_devices(struct dh_store *s, void *userdata, struct dh_error *e
 {
     const struct dh_vm_record *v = userdata;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM vm_devices WHERE vm_id = ?1", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a VM device delete");
-    bind_text(st, 1, v->id);
-    int r = step_done(s, st, err, "cannot delete VM devices");
+    int r = store_stmt(s, "DELETE FROM vm_devices WHERE vm_id = ?1", &st, err);
+    if (r < 0)
+        return r;
+    store_bind_text(st, 1, v->id);
+    r = store_step_done(s, st, err, "cannot delete VM devices");
     for (size_t i = 0; r == 0 && i < v->n_devices; i++) {
         const struct dh_vm_device_record *d = &v->devices[i];
-        rc = sqlite3_prepare_v2(
-                s->db,
-                "INSERT INTO vm_devices (vm_id, dev_id, address, claim_id, port, boot, hotplugged, "
-                "state, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                -1, &st, NULL);
-        if (rc != SQLITE_OK)
-            return store_error(s, rc, err, "cannot prepare a VM device insert");
-        bind_text(st, 1, v->id);
-        bind_text(st, 2, d->dev_id);
-        bind_text(st, 3, d->address);
-        bind_text(st, 4, d->claim_id);
-        bind_text(st, 5, d->port);
+        r = store_stmt(s,
+                       "INSERT INTO vm_devices (vm_id, dev_id, address, claim_id, port, boot, hotplugged, "
+                       "state, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                       &st, err);
+        if (r < 0)
+            return r;
+        store_bind_text(st, 1, v->id);
+        store_bind_text(st, 2, d->dev_id);
+        store_bind_text(st, 3, d->address);
+        store_bind_text(st, 4, d->claim_id);
+        store_bind_text(st, 5, d->port);
         sqlite3_bind_int(st, 6, d->boot);
         sqlite3_bind_int(st, 7, d->hotplugged);
-        bind_text(st, 8, d->state);
+        store_bind_text(st, 8, d->state);
         sqlite3_bind_int(st, 9, (int)i);
-        r = step_done(s, st, err, "cannot insert a VM device");
+        r = store_step_done(s, st, err, "cannot insert a VM device");
     }
     return r;
 }
@@ -143,11 +114,11 @@ int dh_store_vm_set_devices(struct dh_store *s, const struct dh_vm_record *v, st
 static int op_delete(struct dh_store *s, void *userdata, struct dh_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM vms WHERE id = ?1", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_error(s, rc, err, "cannot prepare a VM delete");
-    bind_text(st, 1, userdata);
-    int r = step_done(s, st, err, "cannot delete a VM");
+    int r = store_stmt(s, "DELETE FROM vms WHERE id = ?1", &st, err);
+    if (r < 0)
+        return r;
+    store_bind_text(st, 1, userdata);
+    r = store_step_done(s, st, err, "cannot delete a VM");
     if (r == 0 && sqlite3_changes(s->db) == 0)
         return -ENOENT;
     return r;
@@ -157,12 +128,6 @@ int dh_store_vm_delete(struct dh_store *s, const char *id, struct dh_error *err)
 {
     assert_return(s && id, -EINVAL);
     return store_write(s, op_delete, (void *)id, err);
-}
-
-static char *column_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
 }
 
 static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
@@ -181,7 +146,7 @@ static int load_devices(struct dh_store *s, struct dh_vm_record *v, struct dh_er
             -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_error(s, rc, err, "cannot prepare a VM device read");
-    bind_text(st, 1, v->id);
+    store_bind_text(st, 1, v->id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct dh_vm_device_record *d = realloc(v->devices, (v->n_devices + 1) * sizeof(*d));
         if (!d) {
@@ -209,11 +174,11 @@ static int read_row(struct dh_store *s, sqlite3_stmt *st, struct dh_vm_record *v
 {
     *v = (struct dh_vm_record){0};
     copy_col(v->id, sizeof(v->id), st, 0);
-    v->name = column_text(st, 1);
-    v->spec = column_text(st, 2);
-    v->state = column_text(st, 3);
-    v->reason = column_text(st, 4);
-    v->accel = column_text(st, 5);
+    v->name = store_column_text(st, 1);
+    v->spec = store_column_text(st, 2);
+    v->state = store_column_text(st, 3);
+    v->reason = store_column_text(st, 4);
+    v->accel = store_column_text(st, 5);
     v->pid = sqlite3_column_int64(st, 6);
     v->pid_start = sqlite3_column_int64(st, 7);
     v->created_usec = sqlite3_column_int64(st, 8);
@@ -229,7 +194,7 @@ int dh_store_vm_get(struct dh_store *s, const char *id, struct dh_vm_record *ret
     int rc = sqlite3_prepare_v2(s->rdb, VM_COLUMNS " WHERE id = ?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_error(s, rc, err, "cannot prepare a VM read");
-    bind_text(st, 1, id);
+    store_bind_text(st, 1, id);
     rc = sqlite3_step(st);
     int r;
     if (rc == SQLITE_ROW) {

@@ -16,33 +16,33 @@ struct write_op {
     struct write_op *next;
 };
 
-static int exec(sqlite3 *db, const char *sql)
-{
-    return sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
 static void run_batch(struct dh_store *s, struct write_op *batch)
 {
-    int rc = exec(s->db, "BEGIN IMMEDIATE");
-    if (rc != SQLITE_OK) {
-        for (struct write_op *op = batch; op; op = op->next)
-            op->result = store_error(s, rc, &op->err, "cannot start a transaction");
+    struct dh_error err = {0};
+    int r = store_run(s, "BEGIN IMMEDIATE", &err);
+    if (r < 0) {
+        for (struct write_op *op = batch; op; op = op->next) {
+            op->result = r;
+            op->err = err;
+        }
         return;
     }
     size_t n = 0;
     for (struct write_op *op = batch; op; op = op->next, n++) {
-        exec(s->db, "SAVEPOINT op");
+        store_run(s, "SAVEPOINT op", NULL);
         op->result = op->fn(s, op->userdata, &op->err);
         if (op->result < 0)
-            exec(s->db, "ROLLBACK TO op");
-        exec(s->db, "RELEASE op");
+            store_run(s, "ROLLBACK TO op", NULL);
+        store_run(s, "RELEASE op", NULL);
     }
-    rc = exec(s->db, "COMMIT");
-    if (rc != SQLITE_OK) {
+    r = store_run(s, "COMMIT", &err);
+    if (r < 0) {
         for (struct write_op *op = batch; op; op = op->next)
-            if (op->result >= 0)
-                op->result = store_error(s, rc, &op->err, "cannot commit");
-        exec(s->db, "ROLLBACK");
+            if (op->result >= 0) {
+                op->result = r;
+                op->err = err;
+            }
+        store_run(s, "ROLLBACK", NULL);
         return;
     }
     s->commits++;

@@ -36,6 +36,9 @@ static void claim_binds_and_release_restores(void **state)
     json_t *f0 = json_array_get(fns, 0);
     assert_string_equal(s(f0, "address"), "0000:03:00.2");
     assert_true(json_is_true(json_object_get(f0, "bind")));
+    /* the answer shows the kernel's state after the bind, and when it was made */
+    assert_string_equal(s(f0, "driver"), "vfio-pci");
+    assert_true(strncmp(s(cl, "created"), "20", 2) == 0 && strcmp(s(cl, "created"), "2025") > 0);
     assert_string_equal(claimhost_driver(c, "0000:03:00.2"), "vfio-pci");
     assert_string_equal(claimhost_driver(c, "0000:03:00.3"), "vfio-pci");
     char node[32];
@@ -52,13 +55,43 @@ static void claim_binds_and_release_restores(void **state)
     char id[40];
     snprintf(id, sizeof(id), "%s", s(cl, "id"));
     json_decref(cl);
-    assert_int_equal(dh_pools_release(c->pools, id, NULL, NULL), 0);
+    char *text = NULL;
+    assert_int_equal(dh_pools_release(c->pools, id, &text, NULL), 0);
+    json_t *rel = json_loads(text, 0, NULL);
+    free(text);
+    assert_string_equal(s(rel, "state"), "released");
+    assert_string_equal(s(json_array_get(json_object_get(rel, "functions"), 0), "driver"), "mlx5_core");
+    json_decref(rel);
     assert_string_equal(claimhost_driver(c, "0000:03:00.2"), "mlx5_core");
     assert_string_equal(claimhost_driver(c, "0000:03:00.3"), "mlx5_core");
     assert_int_equal(dh_store_claim_get(c->store, id, &rec, NULL), -ENOENT);
     assert_string_equal(c->events[c->n_events - 1], "released");
     struct dh_error err = {0};
     assert_int_equal(dh_pools_release(c->pools, id, NULL, &err), -ENOENT);
+}
+
+static void releasing_a_claim_that_bound_nothing_is_one_write(void **state)
+{
+    struct claimhost *c = *state;
+    json_t *cl = claimhost_claim(c, "vm-a", "raw", NULL, 1, 0);
+    char id[40];
+    snprintf(id, sizeof(id), "%s", s(cl, "id"));
+    json_decref(cl);
+    unsigned long long commits0, writes0, commits1, writes1;
+    dh_store_stats(c->store, &commits0, &writes0);
+    assert_int_equal(dh_pools_release(c->pools, id, NULL, NULL), 0);
+    dh_store_stats(c->store, &commits1, &writes1);
+    assert_int_equal(writes1 - writes0, 1); /* the delete; no "releasing" step */
+    struct dh_claim_record rec;
+    assert_int_equal(dh_store_claim_get(c->store, id, &rec, NULL), -ENOENT);
+    /* a bound claim still goes through releasing: two writes besides the bind records */
+    cl = claimhost_claim(c, "vm-b", "vfs", NULL, 1, 0);
+    snprintf(id, sizeof(id), "%s", s(cl, "id"));
+    json_decref(cl);
+    dh_store_stats(c->store, &commits0, &writes0);
+    assert_int_equal(dh_pools_release(c->pools, id, NULL, NULL), 0);
+    dh_store_stats(c->store, &commits1, &writes1);
+    assert_true(writes1 - writes0 >= 2);
 }
 
 static void the_same_request_gets_the_same_claim(void **state)
@@ -292,6 +325,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             DH_TEST_SETUP(claim_binds_and_release_restores, setup, teardown),
+            DH_TEST_SETUP(releasing_a_claim_that_bound_nothing_is_one_write, setup, teardown),
             DH_TEST_SETUP(the_same_request_gets_the_same_claim, setup, teardown),
             DH_TEST_SETUP(exhaustion_and_bad_requests_change_nothing, setup, teardown),
             DH_TEST_SETUP(a_claimed_vf_blocks_its_pf_and_the_other_way_round, setup, teardown),
