@@ -26,7 +26,7 @@ static const struct cli_command commands[] = {
          cmd_representor},
         {"status", "", "dpuhostd: version, readiness, the host's preflight", cmd_status},
         {"pools", "", "dpuhostd: pools with free and claimed counts", cmd_pools},
-        {"claim", "--owner O (--pool P [--count N] | --address A)", "dpuhostd: claim functions for an owner",
+        {"claim", "--owner O (--pool P | --address A) [...]", "dpuhostd: claim functions for an owner",
          cmd_claim},
         {"claims", "[--owner O]", "dpuhostd: list claims", cmd_claims},
         {"release", "ID | --owner O", "dpuhostd: release a claim (or all of an owner's)", cmd_release},
