@@ -1,7 +1,6 @@
 /* dpuhost: the command-line interface. Global options (--root, --json) may appear anywhere before
  * "--"; everything else belongs to the subcommand, looked up in one table. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,36 +33,6 @@ static const struct cli_command commands[] = {
         {"vm", "SUBCOMMAND [ARGS] (see dpuhost vm --help)",
          "dpuhostd: QEMU VMs with passed-through functions", cmd_vm},
 };
-
-void cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("dpuhost: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-int cli_fail(const struct dh_error *err, int r, const char *fallback)
-{
-    if (err && err->code)
-        cli_error("%s", err->message);
-    else
-        cli_error("%s: %s", fallback, strerror(r < 0 ? -r : r));
-    return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-}
-
-struct dh_host *cli_open_host(struct cli_context *ctx)
-{
-    struct dh_host *host = NULL;
-    struct dh_error err = {0};
-    if (dh_host_new(ctx->root, &host, &err) < 0) {
-        cli_error("%s", err.message);
-        return NULL;
-    }
-    return host;
-}
 
 static void usage(FILE *f)
 {

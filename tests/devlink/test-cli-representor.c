@@ -33,37 +33,6 @@ int dh_devlink_open(struct dh_devlink **ret, struct dh_error *err)
     return 0;
 }
 
-/* The three helpers of cli/main.c, with the same behaviour. */
-void cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("dpuhost: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-int cli_fail(const struct dh_error *err, int r, const char *fallback)
-{
-    if (err && err->code)
-        cli_error("%s", err->message);
-    else
-        cli_error("%s: %s", fallback, strerror(r < 0 ? -r : r));
-    return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-}
-
-struct dh_host *cli_open_host(struct cli_context *ctx)
-{
-    struct dh_host *host = NULL;
-    struct dh_error err = {0};
-    if (dh_host_new(ctx->root, &host, &err) < 0) {
-        cli_error("%s", err.message);
-        return NULL;
-    }
-    return host;
-}
-
 struct fixture {
     struct fake_dl *f;
     struct fake_tree *tree;
