@@ -15,40 +15,16 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-typedef int (*attr_fn)(const struct nlattr *a, void *data);
-
-/* Runs fn over the attributes in [p, p + len). */
-static int walk_attrs(const void *p, size_t len, attr_fn fn, void *data)
-{
-    if (len > INT32_MAX)
-        return -EBADMSG;
-    int rest = (int)len;
-    const struct nlattr *a = p;
-    for (; mnl_attr_ok(a, rest); a = mnl_attr_next(a)) {
-        int r = fn(a, data);
-        if (r < 0)
-            return r;
-        rest -= MNL_ALIGN(a->nla_len);
-    }
-    /* rest < 0 only when the last attribute ended exactly at len without its padding */
-    return rest > 0 ? -EBADMSG : 0;
-}
-
-static int walk_nested(const struct nlattr *a, attr_fn fn, void *data)
-{
-    return walk_attrs(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a), fn, data);
-}
-
 /* The attributes after a message's fixed header of hdrlen bytes. -EBADMSG when even the fixed
  * header does not fit. */
-static int walk_message(const struct nlmsghdr *nlh, size_t hdrlen, attr_fn fn, void *data)
+static int walk_message(const struct nlmsghdr *nlh, size_t hdrlen, dh_nl_attr_fn fn, void *data)
 {
     size_t off = NLMSG_HDRLEN + MNL_ALIGN(hdrlen);
     if (nlh->nlmsg_len < NLMSG_HDRLEN + hdrlen)
         return -EBADMSG;
     if (nlh->nlmsg_len <= off)
         return 0;
-    return walk_attrs((const uint8_t *)nlh + off, nlh->nlmsg_len - off, fn, data);
+    return dh_nl_attr_walk((const uint8_t *)nlh + off, nlh->nlmsg_len - off, fn, data);
 }
 
 static bool payload_at_least(const struct nlattr *a, size_t size)
@@ -136,7 +112,7 @@ int nl_parse_error(const struct nlmsghdr *nlh, int *ret_code, char *ext_ack, siz
         if (hlen > len)
             return -EBADMSG;
         struct ext_ack e = {ext_ack, size};
-        int r = walk_attrs(payload + hlen, len - hlen, ext_ack_attr, &e);
+        int r = dh_nl_attr_walk(payload + hlen, len - hlen, ext_ack_attr, &e);
         if (r < 0)
             return r;
     }
@@ -270,7 +246,7 @@ static int vf_list_attr(const struct nlattr *a, void *data)
     if (mnl_attr_get_type(a) != IFLA_VF_INFO)
         return 0;
     struct vf_info v = {0};
-    int r = walk_nested(a, vf_info_attr, &v);
+    int r = dh_nl_attr_walk_nested(a, vf_info_attr, &v);
     if (r < 0)
         return r;
     if (!v.has_vf)
@@ -298,7 +274,7 @@ static int vf_link_attr(const struct nlattr *a, void *data)
     if (l->has_list)
         return -EBADMSG;
     l->has_list = true;
-    return walk_nested(a, vf_list_attr, &l->list);
+    return dh_nl_attr_walk_nested(a, vf_list_attr, &l->list);
 }
 
 int nl_parse_vf(const struct nlmsghdr *nlh, unsigned vf, struct dh_vf_config *ret, unsigned *ret_n_vfs)
