@@ -2,6 +2,7 @@
 #include "test.h"
 
 #include "dkit.h"
+#include "run.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -390,4 +391,29 @@ int dkit_raw_status(const char *socket_path, const char *method, const char *pat
     if (sscanf(resp, "HTTP/1.1 %d", &status) != 1)
         return -1;
     return status;
+}
+
+struct run_result dkit_cli(struct dkit *k, bool with_root, const char *const *args)
+{
+    char *argv[48] = {DPUHOST_CLI_PATH, "--socket", k->socket};
+    int n = 3;
+    if (with_root) {
+        argv[n++] = "--root";
+        argv[n++] = k->root;
+    }
+    for (int i = 0; args[i] && n < 47; i++)
+        argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    struct run_result r;
+    if (run_capture(argv, NULL, &r) < 0)
+        fail_msg("cannot run %s", DPUHOST_CLI_PATH);
+    return r;
+}
+
+void dkit_expect_run(const struct run_result *r, int status, const char *out, const char *err)
+{
+    if (r->status != status || (out && !strstr(r->out, out)) || (err && !strstr(r->err, err)))
+        fail_msg("expected exit %d, stdout with \"%s\", stderr with \"%s\"; got %d\n--- stdout\n%s--- "
+                 "stderr\n%s",
+                 status, out ? out : "", err ? err : "", r->status, r->out, r->err);
 }

@@ -85,3 +85,11 @@ const char *dkit_vf(const char *pf, int n, char *buf, size_t size);
 int dkit_raw_status(const char *socket, const char *method, const char *path, const char *body);
 
 double dkit_now_ms(void);
+
+struct run_result;
+/* Runs `dpuhost --socket <k's socket> [--root <k's root>] ARGS...` (args NULL-terminated) and
+ * captures it; fails the test when it cannot run. */
+struct run_result dkit_cli(struct dkit *k, bool with_root, const char *const *args);
+/* Fails the test unless r exited with status and its stdout and stderr contain out and err (each
+ * may be NULL), printing both streams. */
+void dkit_expect_run(const struct run_result *r, int status, const char *out, const char *err);

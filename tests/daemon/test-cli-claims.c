@@ -11,34 +11,9 @@
 
 static struct dkit *k;
 
-/* dpuhost --socket S [--root R] ARGS... */
-static struct run_result cli(bool with_root, const char *const *args)
-{
-    char *argv[40] = {DPUHOST_CLI_PATH, "--socket", k->socket};
-    int n = 3;
-    if (with_root) {
-        argv[n++] = "--root";
-        argv[n++] = k->root;
-    }
-    for (int i = 0; args[i] && n < 39; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    struct run_result r;
-    if (run_capture(argv, NULL, &r) < 0)
-        fail_msg("cannot run %s", DPUHOST_CLI_PATH);
-    return r;
-}
-
-#define CLI(...) cli(false, (const char *const[]){__VA_ARGS__, NULL})
-#define CLI_ROOT(...) cli(true, (const char *const[]){__VA_ARGS__, NULL})
-
-static void expect(struct run_result *r, int status, const char *out, const char *err)
-{
-    if (r->status != status || (out && !strstr(r->out, out)) || (err && !strstr(r->err, err)))
-        fail_msg("expected exit %d, stdout with \"%s\", stderr with \"%s\"; got %d\n--- stdout\n%s--- "
-                 "stderr\n%s",
-                 status, out ? out : "", err ? err : "", r->status, r->out, r->err);
-}
+#define CLI(...) dkit_cli(k, false, (const char *const[]){__VA_ARGS__, NULL})
+#define CLI_ROOT(...) dkit_cli(k, true, (const char *const[]){__VA_ARGS__, NULL})
+#define expect dkit_expect_run
 
 static void pools_claim_claims_release(void **state)
 {
@@ -122,7 +97,7 @@ static void bad_input_exits_2_and_changes_nothing(void **state)
             {"pools", "extra", NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct run_result r = cli(false, cases[i]);
+        struct run_result r = dkit_cli(k, false, cases[i]);
         if (r.status != 2 || !*r.err)
             fail_msg("dpuhost %s %s ...: expected exit 2 with a message, got %d: %s", cases[i][0],
                      cases[i][1] ? cases[i][1] : "", r.status, r.err);

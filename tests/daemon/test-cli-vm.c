@@ -13,28 +13,8 @@
 
 static struct dkit *k;
 
-static struct run_result cli(const char *const *args)
-{
-    char *argv[48] = {DPUHOST_CLI_PATH, "--socket", k->socket};
-    int n = 3;
-    for (int i = 0; args[i] && n < 47; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    struct run_result r;
-    if (run_capture(argv, NULL, &r) < 0)
-        fail_msg("cannot run %s", DPUHOST_CLI_PATH);
-    return r;
-}
-
-#define CLI(...) cli((const char *const[]){__VA_ARGS__, NULL})
-
-static void expect(struct run_result *r, int status, const char *out, const char *err)
-{
-    if (r->status != status || (out && !strstr(r->out, out)) || (err && !strstr(r->err, err)))
-        fail_msg("expected exit %d, stdout with \"%s\", stderr with \"%s\"; got %d\n--- stdout\n%s--- "
-                 "stderr\n%s",
-                 status, out ? out : "", err ? err : "", r->status, r->out, r->err);
-}
+#define CLI(...) dkit_cli(k, false, (const char *const[]){__VA_ARGS__, NULL})
+#define expect dkit_expect_run
 
 /* `dpuhost --json vm show NAME`, parsed */
 static json_t *show(const char *name)
@@ -216,7 +196,7 @@ static void bad_input_exits_2_and_changes_nothing(void **state)
             {"vm", "show", NULL},
     };
     for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-        struct run_result r = cli(cases[i]);
+        struct run_result r = dkit_cli(k, false, cases[i]);
         if (r.status != 2 || !*r.err)
             fail_msg("case %zu (%s %s): expected exit 2 with a message, got %d: %s", i, cases[i][1],
                      cases[i][2] ? cases[i][2] : "", r.status, r.err);
