@@ -61,6 +61,13 @@ int vfio_unbind(struct dh_host *host, const char *bdf)
     return r == -ENOENT || r == -ENODEV ? 0 : r;
 }
 
+bool vfio_probe_needs_override(struct dh_host *host, const char *bdf)
+{
+    _cleanup_free_ char *p = dev_path(bdf, "physfn/sriov_drivers_autoprobe");
+    char buf[16];
+    return p && dh_read_attr_at(dh_host_fd(host), p, buf, sizeof(buf)) > 0 && streq(buf, "0");
+}
+
 int vfio_probe(struct dh_host *host, const char *bdf)
 {
     return dh_host_write_attr(host, "sys/bus/pci/drivers_probe", bdf);

@@ -26,7 +26,8 @@ int vfio_put_back(struct dh_host *host, const char *bdf, const char *driver, con
     }
     free(cur);
     cur = vfio_current_driver(host, bdf);
-    if (!streq_ptr(cur, driver)) {
+    /* a probe the kernel would refuse would only cost half the timeout: steer it at once */
+    if (!streq_ptr(cur, driver) && !(vfio_probe_needs_override(host, bdf) && !override)) {
         if ((r = vfio_probe(host, bdf)) < 0)
             return dh_error_set(err, r, "%s: writing it to drivers_probe failed: %s", bdf, strerror(-r));
         vfio_wait_driver(host, bdf, driver, timeout_ms / 2 > 0 ? timeout_ms / 2 : 1);

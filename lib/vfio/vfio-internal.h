@@ -21,6 +21,9 @@ int vfio_write_override(struct dh_host *host, const char *bdf, const char *drive
 int vfio_unbind(struct dh_host *host, const char *bdf);
 /* Writes bdf to sys/bus/pci/drivers_probe. */
 int vfio_probe(struct dh_host *host, const char *bdf);
+/* True for a VF whose PF has sriov_drivers_autoprobe=0: the kernel (5.3+, pci_device_can_probe())
+ * probes it only through a driver_override, so a plain drivers_probe would bind nothing. */
+bool vfio_probe_needs_override(struct dh_host *host, const char *bdf);
 /* Waits (bounded) until bdf's driver is want (NULL: unbound). Returns 0 or -ETIMEDOUT. */
 int vfio_wait_driver(struct dh_host *host, const char *bdf, const char *want, int timeout_ms);
 /* Waits (bounded) until dev/vfio/<group> exists. */

@@ -118,7 +118,16 @@ static void restore_with_autoprobe_off_binds_through_a_temporary_override(void *
     fake_pci_bind(b->tree, "0000:03:00.2", "mlx5_core");
     struct dh_vfio_result res;
     assert_int_equal(bind1(b, "0000:03:00.2", 0, &res), 0);
+    size_t before;
+    fake_kernel_writes(b->kernel, &before);
     assert_int_equal(restore1(b, "0000:03:00.2", &res), 0);
+    /* one probe, through the override: a plain one would bind nothing and cost half the timeout */
+    size_t n;
+    const char *const *w = fake_kernel_writes(b->kernel, &n);
+    int probes = 0;
+    for (size_t i = before; i < n; i++)
+        probes += strstr(w[i], "drivers_probe") != NULL;
+    assert_int_equal(probes, 1);
     /* clearing the override and probing leaves a VF of an autoprobe-off PF driverless (kernel 5.3+):
      * restore must have steered it with a temporary override and cleared that again */
     assert_string_equal(bindhost_driver(b, "0000:03:00.2"), "mlx5_core");
