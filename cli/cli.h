@@ -10,6 +10,8 @@
 #include <dpuhost/jsonw.h>
 
 struct out_column;
+struct dh_nl;
+struct dh_devlink;
 
 /* Exit statuses: 0 success, 1 the operation failed, 2 bad input (usage, malformed address,
  * unusable --root). Bad input never changes anything. */
@@ -23,6 +25,11 @@ struct cli_context {
     const char *state_dir; /* --state-dir DIR, else $DPUHOST_STATE_DIR, else /var/lib/dpuhost */
     const char *socket;    /* --socket PATH, else $DPUHOST_SOCKET, else /run/dpuhost/dpuhost.sock */
     const char *prog;
+    /* How commands reach the kernel's netlink: dh_nl_open() and dh_devlink_open() in dpuhost,
+     * connections to the fake peers in the tests that run a command in-process. Commands open
+     * through these, never through the library's openers, so a command that uses one needs it set. */
+    int (*nl_open)(struct dh_nl **ret, struct dh_error *err);
+    int (*devlink_open)(struct dh_devlink **ret, struct dh_error *err);
 };
 
 struct cli_command {

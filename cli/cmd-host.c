@@ -227,7 +227,7 @@ static int run_vfio(struct cli_context *ctx, int argc, char **argv, bool is_bind
         return EXIT_FAIL;
     struct dh_nl *nl = NULL;
     struct dh_vfio_net net;
-    if (dh_host_is_real_root(host) && dh_nl_open(&nl, NULL) == 0)
+    if (dh_host_is_real_root(host) && ctx->nl_open && ctx->nl_open(&nl, NULL) == 0)
         net = dh_vfio_net_netlink(nl);
     struct dh_vfio_ctx vctx = {
             .host = host,

@@ -49,7 +49,9 @@ static int scan(struct cli_context *ctx, enum dh_devlink_source source, struct d
     if (!host)
         return EXIT_USAGE;
     struct dh_error err = {0};
-    struct dh_devlink_scan_options opts = {.source = source};
+    if (!ctx->devlink_open)
+        return cli_error("no way to open devlink (cli_context.devlink_open is unset)"), EXIT_FAIL;
+    struct dh_devlink_scan_options opts = {.source = source, .open = ctx->devlink_open};
     int r = dh_devlink_scan(host, &opts, ret, &err);
     if (r < 0)
         return cli_fail(&err, r == -EINVAL ? -EIO : r, "cannot read the switchdev ports");

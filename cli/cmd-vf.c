@@ -201,7 +201,9 @@ int cmd_vf(struct cli_context *ctx, int argc, char **argv)
     }
 
     _cleanup_(dh_nl_freep) struct dh_nl *nl = NULL;
-    r = dh_nl_open(&nl, &err);
+    if (!ctx->nl_open)
+        return cli_error("vf: no way to open netlink (cli_context.nl_open is unset)"), EXIT_FAIL;
+    r = ctx->nl_open(&nl, &err);
     if (r < 0)
         return cli_error("%s", err.message), EXIT_FAIL;
     /* whatever the kernel or driver refuses is a failure, never "bad input": that was checked above */

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dpuhost/devlink.h>
+#include <dpuhost/netlink.h>
+
 #include "cli.h"
 #include "util/macro.h"
 
@@ -116,7 +119,7 @@ static int take_global_options(struct cli_context *ctx, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    struct cli_context ctx = {.prog = "dpuhost"};
+    struct cli_context ctx = {.prog = "dpuhost", .nl_open = dh_nl_open, .devlink_open = dh_devlink_open};
     ctx.root = getenv("DPUHOST_ROOT");
     ctx.state_dir = getenv("DPUHOST_STATE_DIR");
     if (!ctx.state_dir || !*ctx.state_dir)

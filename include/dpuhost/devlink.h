@@ -142,8 +142,12 @@ struct dh_devlink_ports {
 struct dh_devlink_scan_options {
     enum dh_devlink_source source;
     /* An open connection to read devlink through (tests: over a fake peer); borrowed. NULL:
-     * dh_devlink_open() when devlink is to be read. */
+     * open() when devlink is to be read. */
     struct dh_devlink *devlink;
+    /* How to open one when devlink is not given (a caller's seam, e.g. the CLI's); NULL:
+     * dh_devlink_open(). Its "no devlink" errors (-ENOENT, -EPROTONOSUPPORT, -EAFNOSUPPORT) make
+     * AUTO fall back to sysfs like dh_devlink_open()'s. */
+    int (*open)(struct dh_devlink **ret, struct dh_error *err);
 };
 
 /* Reads the ports (opts may be NULL: AUTO) and finds the PFs and their MACs, reading sysfs under

@@ -1,7 +1,5 @@
-/* The real devlink connection: a NETLINK_GENERIC socket and the devlink family resolved on it. This
- * file holds dh_devlink_open() and nothing else anyone links against, on purpose: the CLI tests
- * provide their own dh_devlink_open() returning a connection to a fake peer, and the linker then
- * never pulls this object out of the archive. */
+/* The real devlink connection: a NETLINK_GENERIC socket and the devlink family resolved on it.
+ * Tests pass a connection to a fake peer instead (dh_devlink_scan_options.devlink or .open). */
 #include "devlink/devlink-internal.h"
 
 #include "util/macro.h"

@@ -316,7 +316,9 @@ int dh_devlink_scan(struct dh_host *host, const struct dh_devlink_scan_options *
     if (source != DH_DEVLINK_SOURCE_SYSFS) {
         struct dh_devlink *dl = opts ? opts->devlink : NULL, *opened = NULL;
         struct dh_error e = {0};
-        r = dl ? 0 : dh_devlink_open(&opened, &e);
+        int (*open_fn)(struct dh_devlink **, struct dh_error *) =
+                opts && opts->open ? opts->open : dh_devlink_open;
+        r = dl ? 0 : open_fn(&opened, &e);
         if (r < 0 && source == DH_DEVLINK_SOURCE_AUTO && is_no_devlink(r)) {
             snprintf(reason, sizeof(reason), "%.900s; the ports were read from sysfs", e.message);
             source = DH_DEVLINK_SOURCE_SYSFS;

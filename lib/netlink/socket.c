@@ -1,7 +1,6 @@
 /* The real transport: a netlink socket through libmnl (NETLINK_ROUTE for rtnetlink,
- * NETLINK_GENERIC for devlink). This file holds dh_nl_open() and dh_nl_open_protocol() and nothing
- * else anyone links against, on purpose: tests/netlink/test-cli-vf.c provides its own dh_nl_open()
- * returning a fake, and the linker then never pulls this object out of the archive. */
+ * NETLINK_GENERIC for devlink). Tests use a fake peer instead (tests/kit/fake_nlpeer), handed to
+ * the code under test through its opener (the CLI's cli_context.nl_open). */
 #include "netlink/netlink-internal.h"
 
 #include <stdio.h>

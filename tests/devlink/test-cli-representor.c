@@ -2,9 +2,9 @@
  * against the fake devlink peer and fake trees: the table and the JSON, lookups and their exit
  * statuses, bad input refused (exit 2) before anything is read, the source chosen for a root that is
  * not "/" and for a kernel without devlink, the plug with a stand-in ovs-vsctl, and the host's
- * binding profile values used as they are. This program links cmd-representor.c with its own
- * dh_devlink_open() (a connection to the fake), so the library's devlink socket.c is never linked
- * in, and with stand-ins for the three helpers cli/main.c provides. */
+ * binding profile values used as they are. The commands open devlink through the context's
+ * devlink_open, which run_in() sets to fake_open() (a connection to the fake, or the error a kernel
+ * without devlink gives), so they never reach the kernel. */
 #include "test.h"
 
 #include <fcntl.h>
@@ -17,10 +17,10 @@
 #include "util/macro.h"
 
 static struct fake_dl *current_fake;
-static int open_error; /* what dh_devlink_open() fails with, 0: connect to current_fake */
+static int open_error; /* what fake_open() fails with, 0: connect to current_fake */
 static unsigned n_opens;
 
-int dh_devlink_open(struct dh_devlink **ret, struct dh_error *err)
+static int fake_open(struct dh_devlink **ret, struct dh_error *err)
 {
     n_opens++;
     if (open_error)
@@ -62,13 +62,14 @@ static int teardown(void **state)
 {
     struct fixture *fx = *state;
     current_fake = NULL;
+    /* PATH first: the plug test leaves it at the stand-in directory, where system() finds no rm */
+    if (fx->saved_path)
+        setenv("PATH", fx->saved_path, 1);
+    free(fx->saved_path);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->ovs_dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", fx->ovs_dir);
-    if (fx->saved_path)
-        setenv("PATH", fx->saved_path, 1);
-    free(fx->saved_path);
     fake_dl_free(fx->f);
     fake_tree_free(fx->tree);
     free(fx);
@@ -100,7 +101,7 @@ static struct result run_in(const char *root, bool json, int (*cmd)(struct cli_c
         argv[argc++] = (char *)a;
     va_end(ap);
     argv[argc] = NULL;
-    struct cli_context ctx = {.root = root, .json = json, .prog = "dpuhost"};
+    struct cli_context ctx = {.root = root, .json = json, .prog = "dpuhost", .devlink_open = fake_open};
 
     struct result r;
     FILE *out = tmpfile(), *err = tmpfile();

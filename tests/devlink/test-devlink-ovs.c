@@ -28,14 +28,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", fx->dir);
+    /* PATH back first: rm must be the real one, not a stand-in from fx->dir */
     if (fx->saved_path)
         setenv("PATH", fx->saved_path, 1);
     else
         unsetenv("PATH");
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", fx->dir);
     free(fx->saved_path);
     free(fx);
     return 0;

@@ -1,27 +1,24 @@
 /* The fake devlink peer: see fake_devlink.h. Replies are laid out the way Linux 6.1 lays them out:
  * ctrl_fill_info() for the family (name, id, version, header size, max attribute, operations,
  * multicast groups), devlink_nl_port_fill() and devlink_nl_port_attrs_put() for ports (handle,
- * index, type, netdev, splittable, flavour and its numbers, the function nest), netlink_ack() for
- * acknowledgements and errors. Every reply datagram is queued on send and handed out by recv, like
- * a socket's receive queue. */
+ * index, type, netdev, splittable, flavour and its numbers, the function nest). The socket's end,
+ * acknowledgements and errors (netlink_ack()) and the datagram queue are fake_nlpeer.c's. */
 #include "test.h"
 
 #include "util/macro.h"
 #include "util/parse.h"
 
 #include "fake_devlink.h"
+#include "fake_nlpeer.h"
 
 #include <ctype.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 
+/* room for a dump batch of ports, and the largest message it builds */
 #define DGRAM_SIZE (64u * 1024u)
-
-struct dgram {
-    uint8_t *buf;
-    size_t len;
-};
+#define MSG_SIZE_MAX 4096u
 
 struct fake_dl {
     struct fake_dl_port **ports;
@@ -29,18 +26,12 @@ struct fake_dl {
     uint16_t family_id;
     bool no_family;
 
-    struct dgram *queue;
-    size_t n_queue, head;
-
-    struct nlmsghdr **requests;
-    size_t n_requests;
+    struct fake_nlpeer *peer;
 
     bool fail_dump;
     int fail_error;
     char fail_ext_ack[128];
     bool has_fail_ext_ack;
-    unsigned dump_batch;
-    unsigned interrupt_dumps;
     uint8_t *raw;
     size_t raw_len;
 };
@@ -61,11 +52,20 @@ static void *xrealloc(void *p, size_t n, size_t size)
     return p;
 }
 
+static void answer(void *owner, struct fake_nlpeer_reply *rp);
+
 struct fake_dl *fake_dl_new(void)
 {
     struct fake_dl *f = xcalloc(1, sizeof(*f));
     f->family_id = FAKE_DL_FAMILY_ID;
-    f->dump_batch = 2;
+    f->peer = fake_nlpeer_new(&(struct fake_nlpeer_config){
+            .name = "fake_devlink",
+            .portid = FAKE_DL_PORTID,
+            .dgram_size = DGRAM_SIZE,
+            .msg_size_max = MSG_SIZE_MAX,
+            .answer = answer,
+            .owner = f,
+    });
     return f;
 }
 
@@ -76,12 +76,7 @@ void fake_dl_free(struct fake_dl *f)
     for (size_t i = 0; i < f->n_ports; i++)
         free(f->ports[i]);
     free(f->ports);
-    for (size_t i = 0; i < f->n_queue; i++)
-        free(f->queue[i].buf);
-    free(f->queue);
-    for (size_t i = 0; i < f->n_requests; i++)
-        free(f->requests[i]);
-    free(f->requests);
+    fake_nlpeer_free(f->peer);
     free(f->raw);
     free(f);
 }
@@ -191,12 +186,12 @@ void fake_dl_fail_next_dump(struct fake_dl *f, int error, const char *ext_ack)
 
 void fake_dl_set_dump_batch(struct fake_dl *f, unsigned n)
 {
-    f->dump_batch = n ? n : 1;
+    fake_nlpeer_set_dump_batch(f->peer, n);
 }
 
 void fake_dl_interrupt_dumps(struct fake_dl *f, unsigned n)
 {
-    f->interrupt_dumps = n;
+    fake_nlpeer_interrupt_dumps(f->peer, n);
 }
 
 void fake_dl_reply_raw(struct fake_dl *f, const void *buf, size_t len)
@@ -207,74 +202,7 @@ void fake_dl_reply_raw(struct fake_dl *f, const void *buf, size_t len)
     f->raw_len = len;
 }
 
-/* Reply building: a reply is a list of datagrams, each a run of messages. */
-
-struct reply {
-    struct fake_dl *f;
-    const struct nlmsghdr *req;
-    struct dgram *cur;
-    unsigned in_cur;
-    uint16_t extra_flags;
-};
-
-static struct dgram *new_dgram(struct fake_dl *f)
-{
-    f->queue = xrealloc(f->queue, f->n_queue + 1, sizeof(*f->queue));
-    struct dgram *d = &f->queue[f->n_queue++];
-    *d = (struct dgram){.buf = xcalloc(1, DGRAM_SIZE)};
-    return d;
-}
-
-static struct nlmsghdr *msg_begin(struct reply *rp, uint16_t type, uint16_t flags, unsigned batch)
-{
-    if (!rp->cur || (batch && rp->in_cur >= batch)) {
-        rp->cur = new_dgram(rp->f);
-        rp->in_cur = 0;
-    }
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(rp->cur->buf + rp->cur->len);
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = flags | rp->extra_flags;
-    nlh->nlmsg_seq = rp->req->nlmsg_seq;
-    nlh->nlmsg_pid = FAKE_DL_PORTID;
-    return nlh;
-}
-
-static void msg_end(struct reply *rp, struct nlmsghdr *nlh)
-{
-    rp->cur->len += NLMSG_ALIGN(nlh->nlmsg_len);
-    rp->in_cur++;
-    if (rp->cur->len > DGRAM_SIZE - 4096)
-        fail_msg("fake_devlink: reply too large");
-    rp->cur = &rp->f->queue[rp->f->n_queue - 1];
-}
-
-/* NLMSG_ERROR as netlink_ack() builds it on a socket without NETLINK_CAP_ACK for errors (the request
- * echoed), capped for acknowledgements. */
-static void put_error(struct reply *rp, int error, const char *ext_ack)
-{
-    const struct nlmsghdr *req = rp->req;
-    bool capped = error == 0;
-    uint16_t flags = (capped ? NLM_F_CAPPED : 0) | (ext_ack ? NLM_F_ACK_TLVS : 0);
-    rp->cur = NULL;
-    struct nlmsghdr *nlh = msg_begin(rp, NLMSG_ERROR, flags, 0);
-    nlh->nlmsg_flags &= (uint16_t)~NLM_F_DUMP_INTR;
-    size_t echo = capped ? 0 : req->nlmsg_len - NLMSG_HDRLEN;
-    struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e) + echo);
-    e->error = error;
-    memcpy(&e->msg, req, capped ? sizeof(*req) : req->nlmsg_len);
-    if (ext_ack)
-        mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, ext_ack);
-    msg_end(rp, nlh);
-}
-
-static void put_done(struct reply *rp)
-{
-    rp->cur = NULL;
-    struct nlmsghdr *nlh = msg_begin(rp, NLMSG_DONE, NLM_F_MULTI, 0);
-    int *status = mnl_nlmsg_put_extra_header(nlh, sizeof(int));
-    *status = 0;
-    msg_end(rp, nlh);
-}
+/* Replies. */
 
 static struct genlmsghdr *put_genl(struct nlmsghdr *nlh, uint8_t cmd, uint8_t version)
 {
@@ -285,10 +213,9 @@ static struct genlmsghdr *put_genl(struct nlmsghdr *nlh, uint8_t cmd, uint8_t ve
 }
 
 /* ctrl_fill_info(): what nlctrl says about the devlink family. */
-static void put_family(struct reply *rp)
+static void put_family(struct fake_dl *f, struct fake_nlpeer_reply *rp)
 {
-    struct fake_dl *f = rp->f;
-    struct nlmsghdr *nlh = msg_begin(rp, GENL_ID_CTRL, 0, 0);
+    struct nlmsghdr *nlh = fake_nlpeer_msg_begin(rp, GENL_ID_CTRL, 0);
     put_genl(nlh, CTRL_CMD_NEWFAMILY, 2);
     mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, DEVLINK_GENL_NAME);
     mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, f->family_id);
@@ -310,12 +237,12 @@ static void put_family(struct reply *rp)
     mnl_attr_put_u32(nlh, CTRL_ATTR_MCAST_GRP_ID, 7);
     mnl_attr_nest_end(nlh, grp);
     mnl_attr_nest_end(nlh, groups);
-    msg_end(rp, nlh);
+    fake_nlpeer_msg_end(rp, nlh);
 }
 
-static void put_port(struct reply *rp, const struct fake_dl_port *p)
+static void put_port(struct fake_dl *f, struct fake_nlpeer_reply *rp, const struct fake_dl_port *p)
 {
-    struct nlmsghdr *nlh = msg_begin(rp, rp->f->family_id, NLM_F_MULTI, rp->f->dump_batch);
+    struct nlmsghdr *nlh = fake_nlpeer_dump_msg_begin(rp, f->family_id, NLM_F_MULTI);
     /* the kernel's port dumpit fills its messages with DEVLINK_CMD_NEW (see the lab recording) */
     put_genl(nlh, DEVLINK_CMD_NEW, DEVLINK_GENL_VERSION);
     mnl_attr_put_strz(nlh, DEVLINK_ATTR_BUS_NAME, p->bus);
@@ -364,38 +291,29 @@ static void put_port(struct reply *rp, const struct fake_dl_port *p)
             mnl_attr_put_u8(nlh, DEVLINK_PORT_FN_ATTR_OPSTATE, (uint8_t)p->opstate);
         mnl_attr_nest_end(nlh, fn);
     }
-    msg_end(rp, nlh);
+    fake_nlpeer_msg_end(rp, nlh);
 }
 
 /* The recording, batched into datagrams, with sequence number and port id of the request. */
-static void put_raw(struct reply *rp)
+static void put_raw(struct fake_dl *f, struct fake_nlpeer_reply *rp)
 {
-    struct fake_dl *f = rp->f;
     int len = (int)f->raw_len;
     bool done = false;
     for (const struct nlmsghdr *m = (const void *)f->raw; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
         if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR) {
-            rp->cur = NULL; /* the terminator comes in a datagram of its own, as from the kernel */
+            fake_nlpeer_end_dgram(rp); /* the terminator comes in a datagram of its own, as from the kernel */
             done = true;
         }
-        struct nlmsghdr *nlh = msg_begin(rp, m->nlmsg_type, m->nlmsg_flags, f->dump_batch);
+        struct nlmsghdr *nlh = fake_nlpeer_dump_msg_begin(rp, m->nlmsg_type, m->nlmsg_flags);
         memcpy(nlh, m, m->nlmsg_len);
         nlh->nlmsg_seq = rp->req->nlmsg_seq;
         nlh->nlmsg_pid = FAKE_DL_PORTID;
-        msg_end(rp, nlh);
+        fake_nlpeer_msg_end(rp, nlh);
     }
     if (len != 0)
         fail_msg("fake_dl_reply_raw: the recording ends in a truncated message");
     if (!done)
-        put_done(rp);
-}
-
-static void record(struct fake_dl *f, const struct nlmsghdr *nlh)
-{
-    struct nlmsghdr *copy = xcalloc(1, nlh->nlmsg_len);
-    memcpy(copy, nlh, nlh->nlmsg_len);
-    f->requests = xrealloc(f->requests, f->n_requests + 1, sizeof(*f->requests));
-    f->requests[f->n_requests++] = copy;
+        fake_nlpeer_put_done(rp);
 }
 
 static uint8_t genl_cmd(const struct nlmsghdr *nlh)
@@ -417,86 +335,54 @@ static void requested_family(const struct nlmsghdr *nlh, char *buf, size_t size)
     }
 }
 
-static int fake_send(void *userdata, const struct nlmsghdr *nlh)
+static void answer(void *owner, struct fake_nlpeer_reply *rp)
 {
-    struct fake_dl *f = userdata;
-    if (nlh->nlmsg_len < NLMSG_HDRLEN || !(nlh->nlmsg_flags & NLM_F_REQUEST))
-        fail_msg("fake_devlink: malformed request");
-    record(f, nlh);
+    struct fake_dl *f = owner;
+    const struct nlmsghdr *nlh = rp->req;
     bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-    struct reply rp = {.f = f, .req = nlh};
 
     if (nlh->nlmsg_type == GENL_ID_CTRL) {
         char name[GENL_NAMSIZ + 1];
         requested_family(nlh, name, sizeof(name));
         if (dump || genl_cmd(nlh) != CTRL_CMD_GETFAMILY)
-            put_error(&rp, -EOPNOTSUPP, NULL);
+            fake_nlpeer_put_error(rp, -EOPNOTSUPP, NULL);
         else if (f->no_family || !streq(name, DEVLINK_GENL_NAME))
-            put_error(&rp, -ENOENT, NULL); /* ctrl_getfamily() without the family */
+            fake_nlpeer_put_error(rp, -ENOENT, NULL); /* ctrl_getfamily() without the family */
         else {
-            put_family(&rp);
+            put_family(f, rp);
             if (nlh->nlmsg_flags & NLM_F_ACK)
-                put_error(&rp, 0, NULL);
+                fake_nlpeer_put_error(rp, 0, NULL);
         }
-        return 0;
+        return;
     }
     if (nlh->nlmsg_type != f->family_id) {
-        put_error(&rp, -EOPNOTSUPP, NULL); /* no family has that id */
-        return 0;
+        fake_nlpeer_put_error(rp, -EOPNOTSUPP, NULL); /* no family has that id */
+        return;
     }
     if (genl_cmd(nlh) != DEVLINK_CMD_PORT_GET || !dump) {
-        put_error(&rp, -EOPNOTSUPP, "the fake answers port dumps only");
-        return 0;
+        fake_nlpeer_put_error(rp, -EOPNOTSUPP, "the fake answers port dumps only");
+        return;
     }
     if (f->fail_dump) {
         f->fail_dump = false;
-        put_error(&rp, f->fail_error, f->has_fail_ext_ack ? f->fail_ext_ack : NULL);
-        return 0;
+        fake_nlpeer_put_error(rp, f->fail_error, f->has_fail_ext_ack ? f->fail_ext_ack : NULL);
+        return;
     }
-    if (f->interrupt_dumps) {
-        f->interrupt_dumps--;
-        rp.extra_flags = NLM_F_DUMP_INTR;
-    }
+    fake_nlpeer_interrupt(rp);
     if (f->raw) {
-        put_raw(&rp);
+        put_raw(f, rp);
         free(f->raw);
         f->raw = NULL;
-        return 0;
+        return;
     }
     for (size_t i = 0; i < f->n_ports; i++)
-        put_port(&rp, f->ports[i]);
-    put_done(&rp);
-    return 0;
+        put_port(f, rp, f->ports[i]);
+    fake_nlpeer_put_done(rp);
 }
-
-static ssize_t fake_recv(void *userdata, const void **ret)
-{
-    struct fake_dl *f = userdata;
-    if (f->head >= f->n_queue)
-        return -ETIMEDOUT; /* a real socket would block: the code under test waits for a reply never sent */
-    struct dgram *d = &f->queue[f->head++];
-    *ret = d->buf;
-    return (ssize_t)d->len;
-}
-
-static void fake_sleep(void *userdata, unsigned ms)
-{
-    (void)userdata;
-    (void)ms;
-}
-
-static const struct dh_nl_transport fake_transport = {
-        .send = fake_send,
-        .recv = fake_recv,
-        .sleep_ms = fake_sleep,
-};
 
 struct dh_nl *fake_dl_connect(struct fake_dl *f)
 {
-    struct dh_nl *nl = dh_nl_new(&fake_transport, f, FAKE_DL_PORTID);
-    if (!nl)
-        fail_msg("fake_dl_connect: out of memory");
-    return nl;
+    return fake_nlpeer_connect(f->peer);
 }
 
 struct dh_devlink *fake_dl_devlink(struct fake_dl *f)
@@ -512,30 +398,33 @@ struct dh_devlink *fake_dl_devlink(struct fake_dl *f)
 
 size_t fake_dl_n_requests(const struct fake_dl *f)
 {
-    return f->n_requests;
+    return fake_nlpeer_n_requests(f->peer);
 }
 
 const struct nlmsghdr *fake_dl_request(const struct fake_dl *f, size_t i)
 {
-    if (i >= f->n_requests)
-        fail_msg("fake_dl_request: only %zu requests", f->n_requests);
-    return f->requests[i];
+    return fake_nlpeer_request(f->peer, i);
+}
+
+/* How many requests of this message type and genl command were sent. */
+static size_t count(const struct fake_dl *f, uint16_t type, uint8_t cmd)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake_nlpeer_n_requests(f->peer); i++) {
+        const struct nlmsghdr *nlh = fake_nlpeer_request(f->peer, i);
+        n += nlh->nlmsg_type == type && genl_cmd(nlh) == cmd;
+    }
+    return n;
 }
 
 size_t fake_dl_n_getfamily(const struct fake_dl *f)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < f->n_requests; i++)
-        n += f->requests[i]->nlmsg_type == GENL_ID_CTRL && genl_cmd(f->requests[i]) == CTRL_CMD_GETFAMILY;
-    return n;
+    return count(f, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
 }
 
 size_t fake_dl_count(const struct fake_dl *f, uint8_t cmd)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < f->n_requests; i++)
-        n += f->requests[i]->nlmsg_type == f->family_id && genl_cmd(f->requests[i]) == cmd;
-    return n;
+    return count(f, f->family_id, cmd);
 }
 
 /* Recordings. */

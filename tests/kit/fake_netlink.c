@@ -2,12 +2,13 @@
  * (rtnl_fill_ifinfo(), rtnl_fill_vfinfo(), inet_fill_ifaddr(), fib_dump_info(), netlink_ack()),
  * including the attributes the production code does not read (IFLA_VF_STATS unless
  * RTEXT_FILTER_SKIP_STATS, IFLA_VF_VLAN_LIST, IFLA_VF_RATE, ...), so that skipping them is tested too.
- * Every reply datagram is queued on send and handed out by recv, like a socket's receive queue. */
+ * The socket's end, the reply builder and the transport faults are fake_nlpeer.c's. */
 #include "test.h"
 
 #include "util/macro.h"
 
 #include "fake_netlink.h"
+#include "fake_nlpeer.h"
 
 #include <arpa/inet.h>
 #include <net/if_arp.h>
@@ -17,13 +18,9 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+/* room for a link with a full VF table, and the largest message it builds */
 #define DGRAM_SIZE (256u * 1024u)
-
-struct dgram {
-    uint8_t *buf; /* NULL for an error entry */
-    size_t len;
-    int error;
-};
+#define MSG_SIZE_MAX 8192u
 
 struct fake_addr {
     int family;
@@ -54,11 +51,7 @@ struct fake_nl {
     struct stored_route *routes;
     size_t n_routes;
 
-    struct dgram *queue;
-    size_t n_queue, head;
-
-    struct nlmsghdr **requests;
-    size_t n_requests;
+    struct fake_nlpeer *peer;
 
     struct failure *failures;
     size_t n_failures;
@@ -66,15 +59,7 @@ struct fake_nl {
     size_t raw_len;
     uint16_t raw_type;
     bool has_raw;
-    bool cap_ack;
-    unsigned dump_batch;
-    unsigned interrupt_dumps;
-    bool enobufs;
-    unsigned enobufs_after;
-    unsigned eintr_send, eintr_recv;
     bool stale;
-
-    unsigned n_sleeps, slept_ms;
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -93,20 +78,20 @@ static void *xrealloc(void *p, size_t n, size_t size)
     return p;
 }
 
+static void answer(void *owner, struct fake_nlpeer_reply *rp);
+
 struct fake_nl *fake_nl_new(void)
 {
     struct fake_nl *f = xcalloc(1, sizeof(*f));
-    f->dump_batch = 2;
+    f->peer = fake_nlpeer_new(&(struct fake_nlpeer_config){
+            .name = "fake_netlink",
+            .portid = FAKE_NL_PORTID,
+            .dgram_size = DGRAM_SIZE,
+            .msg_size_max = MSG_SIZE_MAX,
+            .answer = answer,
+            .owner = f,
+    });
     return f;
-}
-
-static void drop_queue(struct fake_nl *f)
-{
-    for (size_t i = 0; i < f->n_queue; i++)
-        free(f->queue[i].buf);
-    free(f->queue);
-    f->queue = NULL;
-    f->n_queue = f->head = 0;
 }
 
 void fake_nl_free(struct fake_nl *f)
@@ -121,10 +106,7 @@ void fake_nl_free(struct fake_nl *f)
     free(f->vfs);
     free(f->addrs);
     free(f->routes);
-    drop_queue(f);
-    for (size_t i = 0; i < f->n_requests; i++)
-        free(f->requests[i]);
-    free(f->requests);
+    fake_nlpeer_free(f->peer);
     free(f->failures);
     free(f->raw);
     free(f);
@@ -243,29 +225,27 @@ void fake_nl_reply_raw(struct fake_nl *f, uint16_t type, const void *buf, size_t
 
 void fake_nl_set_cap_ack(struct fake_nl *f, bool cap)
 {
-    f->cap_ack = cap;
+    fake_nlpeer_set_cap_ack(f->peer, cap);
 }
 
 void fake_nl_set_dump_batch(struct fake_nl *f, unsigned n)
 {
-    f->dump_batch = n ? n : 1;
+    fake_nlpeer_set_dump_batch(f->peer, n);
 }
 
 void fake_nl_interrupt_dumps(struct fake_nl *f, unsigned n)
 {
-    f->interrupt_dumps = n;
+    fake_nlpeer_interrupt_dumps(f->peer, n);
 }
 
 void fake_nl_enobufs_after(struct fake_nl *f, unsigned n)
 {
-    f->enobufs = true;
-    f->enobufs_after = n;
+    fake_nlpeer_enobufs_after(f->peer, n);
 }
 
 void fake_nl_eintr(struct fake_nl *f, unsigned n_send, unsigned n_recv)
 {
-    f->eintr_send = n_send;
-    f->eintr_recv = n_recv;
+    fake_nlpeer_eintr(f->peer, n_send, n_recv);
 }
 
 void fake_nl_stale_next(struct fake_nl *f)
@@ -273,79 +253,7 @@ void fake_nl_stale_next(struct fake_nl *f)
     f->stale = true;
 }
 
-/* Reply building: a reply is a list of datagrams, each a run of messages. */
-
-struct reply {
-    struct fake_nl *f;
-    const struct nlmsghdr *req;
-    struct dgram *cur;
-    unsigned in_cur;
-    uint16_t extra_flags; /* NLM_F_DUMP_INTR while a dump is interrupted */
-};
-
-static struct dgram *new_dgram(struct fake_nl *f)
-{
-    f->queue = xrealloc(f->queue, f->n_queue + 1, sizeof(*f->queue));
-    struct dgram *d = &f->queue[f->n_queue++];
-    *d = (struct dgram){.buf = xcalloc(1, DGRAM_SIZE)};
-    return d;
-}
-
-/* Starts a message in the current datagram (a new one after batch messages; batch 0: never). */
-static struct nlmsghdr *msg_begin(struct reply *rp, uint16_t type, uint16_t flags, unsigned batch)
-{
-    if (!rp->cur || (batch && rp->in_cur >= batch)) {
-        rp->cur = new_dgram(rp->f);
-        rp->in_cur = 0;
-    }
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(rp->cur->buf + rp->cur->len);
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = flags | rp->extra_flags;
-    nlh->nlmsg_seq = rp->req->nlmsg_seq;
-    nlh->nlmsg_pid = FAKE_NL_PORTID;
-    return nlh;
-}
-
-static void msg_end(struct reply *rp, struct nlmsghdr *nlh)
-{
-    rp->cur->len += NLMSG_ALIGN(nlh->nlmsg_len);
-    rp->in_cur++;
-    if (rp->cur->len > DGRAM_SIZE - 8192)
-        fail_msg("fake_netlink: reply too large");
-    /* queue pointers may move when the queue grows: find the datagram again next time */
-    rp->cur = &rp->f->queue[rp->f->n_queue - 1];
-}
-
-/* NLMSG_ERROR as netlink_ack() builds it. */
-static void put_error(struct reply *rp, int error, const char *ext_ack)
-{
-    const struct nlmsghdr *req = rp->req;
-    bool capped = error == 0 || rp->f->cap_ack;
-    uint16_t flags = 0;
-    if (capped)
-        flags |= NLM_F_CAPPED;
-    if (ext_ack)
-        flags |= NLM_F_ACK_TLVS;
-    rp->cur = NULL; /* an ack or error starts its own datagram, as after a dump's last batch */
-    struct nlmsghdr *nlh = msg_begin(rp, NLMSG_ERROR, flags, 0);
-    nlh->nlmsg_flags &= (uint16_t)~NLM_F_DUMP_INTR;
-    size_t echo = capped ? 0 : req->nlmsg_len - NLMSG_HDRLEN;
-    struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e) + echo);
-    e->error = error;
-    memcpy(&e->msg, req, capped ? sizeof(*req) : req->nlmsg_len);
-    if (ext_ack)
-        mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, ext_ack);
-    msg_end(rp, nlh);
-}
-
-static void put_done(struct reply *rp)
-{
-    rp->cur = NULL;
-    struct nlmsghdr *nlh = msg_begin(rp, NLMSG_DONE, NLM_F_MULTI, 0);
-    int *status = mnl_nlmsg_put_extra_header(nlh, sizeof(int));
-    *status = 0;
-    msg_end(rp, nlh);
-}
+/* Replies. */
 
 static const struct nlattr *find_attr(const struct nlmsghdr *nlh, size_t hdrlen, uint16_t type)
 {
@@ -385,7 +293,12 @@ static void put_vf_info(struct nlmsghdr *nlh, const struct fake_vf *v, bool stat
                                .setting = (v->unreported & FAKE_VF_TRUST) ? UINT32_MAX : v->trust};
     mnl_attr_put(nlh, IFLA_VF_TRUST, sizeof(tr), &tr);
     struct nlattr *vl = mnl_attr_nest_start(nlh, IFLA_VF_VLAN_LIST);
-    struct ifla_vf_vlan_info vi = {.vf = v->vf, .vlan = v->vlan, .qos = v->qos, .vlan_proto = htons(0x8100)};
+    struct ifla_vf_vlan_info vi;
+    memset(&vi, 0, sizeof(vi)); /* the padding too, as the kernel sends it */
+    vi.vf = v->vf;
+    vi.vlan = v->vlan;
+    vi.qos = v->qos;
+    vi.vlan_proto = htons(0x8100);
     mnl_attr_put(nlh, IFLA_VF_VLAN_INFO, sizeof(vi), &vi);
     mnl_attr_nest_end(nlh, vl);
     if (stats) {
@@ -397,10 +310,10 @@ static void put_vf_info(struct nlmsghdr *nlh, const struct fake_vf *v, bool stat
     mnl_attr_nest_end(nlh, info);
 }
 
-static void put_link(struct reply *rp, const struct fake_link *l, uint32_t ext_mask)
+static void put_link(struct fake_nl *f, struct fake_nlpeer_reply *rp, const struct fake_link *l,
+                     uint32_t ext_mask)
 {
-    struct fake_nl *f = rp->f;
-    struct nlmsghdr *nlh = msg_begin(rp, RTM_NEWLINK, 0, 0);
+    struct nlmsghdr *nlh = fake_nlpeer_msg_begin(rp, RTM_NEWLINK, 0);
     struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_type = ARPHRD_ETHER;
@@ -432,10 +345,10 @@ static void put_link(struct reply *rp, const struct fake_link *l, uint32_t ext_m
         }
         mnl_attr_nest_end(nlh, list);
     }
-    msg_end(rp, nlh);
+    fake_nlpeer_msg_end(rp, nlh);
 }
 
-static int handle_getlink(struct reply *rp)
+static int handle_getlink(struct fake_nl *f, struct fake_nlpeer_reply *rp)
 {
     const struct nlmsghdr *req = rp->req;
     if ((req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP)
@@ -447,14 +360,14 @@ static int handle_getlink(struct reply *rp)
     const struct nlattr *mask = find_attr(req, sizeof(*ifi), IFLA_EXT_MASK);
     struct fake_link *l = NULL;
     if (ifi->ifi_index > 0)
-        l = find_link_index(rp->f, (unsigned)ifi->ifi_index);
+        l = find_link_index(f, (unsigned)ifi->ifi_index);
     else if (name)
-        l = find_link_name(rp->f, mnl_attr_get_str(name));
+        l = find_link_name(f, mnl_attr_get_str(name));
     else
         return -EINVAL;
     if (!l)
         return -ENODEV;
-    put_link(rp, l, mask ? mnl_attr_get_u32(mask) : 0);
+    put_link(f, rp, l, mask ? mnl_attr_get_u32(mask) : 0);
     return 0;
 }
 
@@ -534,13 +447,13 @@ static int apply_vf_info(struct fake_nl *f, const struct fake_link *pf, const st
     return 0;
 }
 
-static int handle_setlink(struct reply *rp)
+static int handle_setlink(struct fake_nl *f, struct fake_nlpeer_reply *rp)
 {
     const struct nlmsghdr *req = rp->req;
     if (req->nlmsg_len < NLMSG_HDRLEN + sizeof(struct ifinfomsg))
         return -EINVAL;
     const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(req);
-    struct fake_link *l = ifi->ifi_index > 0 ? find_link_index(rp->f, (unsigned)ifi->ifi_index) : NULL;
+    struct fake_link *l = ifi->ifi_index > 0 ? find_link_index(f, (unsigned)ifi->ifi_index) : NULL;
     if (!l)
         return -ENODEV;
     const struct nlattr *list = find_attr(req, sizeof(*ifi), IFLA_VFINFO_LIST);
@@ -553,7 +466,7 @@ static int handle_setlink(struct reply *rp)
     {
         if (mnl_attr_get_type(info) != IFLA_VF_INFO)
             return -EINVAL;
-        int r = apply_vf_info(rp->f, l, info);
+        int r = apply_vf_info(f, l, info);
         if (r < 0)
             return r;
     }
@@ -565,15 +478,14 @@ static uint8_t request_family(const struct nlmsghdr *req)
     return req->nlmsg_len > NLMSG_HDRLEN ? *(const uint8_t *)mnl_nlmsg_get_payload(req) : AF_UNSPEC;
 }
 
-static int handle_getaddr(struct reply *rp)
+static int handle_getaddr(struct fake_nl *f, struct fake_nlpeer_reply *rp)
 {
-    struct fake_nl *f = rp->f;
     uint8_t family = request_family(rp->req);
     for (size_t i = 0; i < f->n_addrs; i++) {
         const struct fake_addr *a = &f->addrs[i];
         if (family != AF_UNSPEC && family != a->family)
             continue;
-        struct nlmsghdr *nlh = msg_begin(rp, RTM_NEWADDR, NLM_F_MULTI, f->dump_batch);
+        struct nlmsghdr *nlh = fake_nlpeer_dump_msg_begin(rp, RTM_NEWADDR, NLM_F_MULTI);
         struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
         ifa->ifa_family = (uint8_t)a->family;
         ifa->ifa_prefixlen = (uint8_t)a->prefixlen;
@@ -591,7 +503,7 @@ static int handle_getaddr(struct reply *rp)
         mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_PERMANENT);
         struct ifa_cacheinfo ci = {.ifa_prefered = UINT32_MAX, .ifa_valid = UINT32_MAX};
         mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
-        msg_end(rp, nlh);
+        fake_nlpeer_msg_end(rp, nlh);
     }
     return 0;
 }
@@ -614,16 +526,15 @@ static void put_multipath(struct nlmsghdr *nlh, const struct fake_route *r)
     mnl_attr_nest_end(nlh, mp);
 }
 
-static int handle_getroute(struct reply *rp)
+static int handle_getroute(struct fake_nl *f, struct fake_nlpeer_reply *rp)
 {
-    struct fake_nl *f = rp->f;
     uint8_t family = request_family(rp->req);
     for (size_t i = 0; i < f->n_routes; i++) {
         const struct fake_route *r = &f->routes[i].r;
         if (family != AF_UNSPEC && family != r->family)
             continue;
         uint32_t table = r->table ? r->table : RT_TABLE_MAIN;
-        struct nlmsghdr *nlh = msg_begin(rp, RTM_NEWROUTE, NLM_F_MULTI, f->dump_batch);
+        struct nlmsghdr *nlh = fake_nlpeer_dump_msg_begin(rp, RTM_NEWROUTE, NLM_F_MULTI);
         struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
         rtm->rtm_family = (uint8_t)r->family;
         rtm->rtm_dst_len = (uint8_t)r->dst_len;
@@ -639,20 +550,12 @@ static int handle_getroute(struct reply *rp)
             put_multipath(nlh, r);
         else if (r->oif)
             mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
-        msg_end(rp, nlh);
+        fake_nlpeer_msg_end(rp, nlh);
     }
     return 0;
 }
 
-/* The transport. */
-
-static void record(struct fake_nl *f, const struct nlmsghdr *nlh)
-{
-    struct nlmsghdr *copy = xcalloc(1, nlh->nlmsg_len);
-    memcpy(copy, nlh, nlh->nlmsg_len);
-    f->requests = xrealloc(f->requests, f->n_requests + 1, sizeof(*f->requests));
-    f->requests[f->n_requests++] = copy;
-}
+/* Answering a request. */
 
 static bool take_failure(struct fake_nl *f, uint16_t type, struct failure *ret)
 {
@@ -675,19 +578,19 @@ static void queue_stale(struct fake_nl *f, const struct nlmsghdr *req)
     struct nlmsghdr *old = xcalloc(1, req->nlmsg_len);
     memcpy(old, req, req->nlmsg_len);
     old->nlmsg_seq = req->nlmsg_seq - 1;
-    struct reply rp = {.f = f, .req = old};
+    struct fake_nlpeer_reply rp = fake_nlpeer_reply(f->peer, old);
     if (f->n_links)
-        put_link(&rp, f->links[0], 0);
-    put_error(&rp, -EBUSY, "stale");
+        put_link(f, &rp, f->links[0], 0);
+    fake_nlpeer_put_error(&rp, -EBUSY, "stale");
     /* the right sequence number but another port: not ours either */
-    rp.cur = NULL;
-    struct nlmsghdr *nlh = msg_begin(&rp, NLMSG_ERROR, NLM_F_CAPPED, 0);
+    fake_nlpeer_end_dgram(&rp);
+    struct nlmsghdr *nlh = fake_nlpeer_msg_begin(&rp, NLMSG_ERROR, NLM_F_CAPPED);
     nlh->nlmsg_seq = req->nlmsg_seq;
     nlh->nlmsg_pid = FAKE_NL_PORTID + 1;
     struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
     e->error = -EIO;
     e->msg = *req;
-    msg_end(&rp, nlh);
+    fake_nlpeer_msg_end(&rp, nlh);
     free(old);
 }
 
@@ -708,137 +611,75 @@ static void patch_raw(uint8_t *buf, size_t len, const struct nlmsghdr *req)
     }
 }
 
-static int fake_send(void *userdata, const struct nlmsghdr *nlh)
+static void answer(void *owner, struct fake_nlpeer_reply *rp)
 {
-    struct fake_nl *f = userdata;
-    if (f->eintr_send) {
-        f->eintr_send--;
-        return -EINTR;
-    }
-    if (nlh->nlmsg_len < NLMSG_HDRLEN || !(nlh->nlmsg_flags & NLM_F_REQUEST))
-        fail_msg("fake_netlink: malformed request (len %u, flags 0x%x)", nlh->nlmsg_len, nlh->nlmsg_flags);
-    record(f, nlh);
+    struct fake_nl *f = owner;
+    const struct nlmsghdr *nlh = rp->req;
     bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-    size_t first = f->n_queue;
 
     if (f->stale) {
         f->stale = false;
         queue_stale(f, nlh);
     }
 
-    struct reply rp = {.f = f, .req = nlh};
-    if (dump && f->interrupt_dumps) {
-        f->interrupt_dumps--;
-        rp.extra_flags = NLM_F_DUMP_INTR;
-    }
+    if (dump)
+        fake_nlpeer_interrupt(rp);
     struct failure fl;
     int r = 0;
     if (f->has_raw && f->raw_type == nlh->nlmsg_type) {
         f->has_raw = false;
-        struct dgram *d = new_dgram(f);
-        memcpy(d->buf, f->raw, f->raw_len);
-        d->len = f->raw_len;
-        patch_raw(d->buf, d->len, nlh);
+        patch_raw(fake_nlpeer_put_dgram(rp, f->raw, f->raw_len), f->raw_len, nlh);
     } else if (take_failure(f, nlh->nlmsg_type, &fl)) {
-        put_error(&rp, fl.error, fl.has_ext_ack ? fl.ext_ack : NULL);
-        goto queued;
+        fake_nlpeer_put_error(rp, fl.error, fl.has_ext_ack ? fl.ext_ack : NULL);
+        return;
     } else {
         switch (nlh->nlmsg_type) {
         case RTM_GETLINK:
-            r = handle_getlink(&rp);
+            r = handle_getlink(f, rp);
             break;
         case RTM_SETLINK:
-            r = handle_setlink(&rp);
+            r = handle_setlink(f, rp);
             break;
         case RTM_GETADDR:
-            r = dump ? handle_getaddr(&rp) : -EOPNOTSUPP;
+            r = dump ? handle_getaddr(f, rp) : -EOPNOTSUPP;
             break;
         case RTM_GETROUTE:
-            r = dump ? handle_getroute(&rp) : -EOPNOTSUPP;
+            r = dump ? handle_getroute(f, rp) : -EOPNOTSUPP;
             break;
         default:
             r = -EOPNOTSUPP;
         }
     }
     if (r < 0)
-        put_error(&rp, r, NULL);
+        fake_nlpeer_put_error(rp, r, NULL);
     else if (dump)
-        put_done(&rp);
+        fake_nlpeer_put_done(rp);
     else if (nlh->nlmsg_flags & NLM_F_ACK)
-        put_error(&rp, 0, NULL);
-queued:
-    if (f->enobufs) {
-        /* the kernel reports the overflow once and the rest of the reply is gone */
-        f->enobufs = false;
-        size_t keep = first + f->enobufs_after;
-        if (keep < f->n_queue) {
-            for (size_t i = keep; i < f->n_queue; i++)
-                free(f->queue[i].buf);
-            f->n_queue = keep;
-            struct dgram *d = new_dgram(f);
-            free(d->buf);
-            *d = (struct dgram){.error = -ENOBUFS};
-        }
-    }
-    return 0;
+        fake_nlpeer_put_error(rp, 0, NULL);
 }
-
-static ssize_t fake_recv(void *userdata, const void **ret)
-{
-    struct fake_nl *f = userdata;
-    if (f->eintr_recv) {
-        f->eintr_recv--;
-        return -EINTR;
-    }
-    if (f->head >= f->n_queue)
-        return -ETIMEDOUT; /* a real socket would block: the code under test waits for a reply never sent */
-    struct dgram *d = &f->queue[f->head++];
-    if (d->error)
-        return d->error;
-    *ret = d->buf;
-    return (ssize_t)d->len;
-}
-
-static void fake_sleep(void *userdata, unsigned ms)
-{
-    struct fake_nl *f = userdata;
-    f->n_sleeps++;
-    f->slept_ms += ms;
-}
-
-static const struct dh_nl_transport fake_transport = {
-        .send = fake_send,
-        .recv = fake_recv,
-        .sleep_ms = fake_sleep,
-};
 
 struct dh_nl *fake_nl_connect(struct fake_nl *f)
 {
-    struct dh_nl *nl = dh_nl_new(&fake_transport, f, FAKE_NL_PORTID);
-    if (!nl)
-        fail_msg("fake_nl_connect: out of memory");
-    return nl;
+    return fake_nlpeer_connect(f->peer);
 }
 
 /* What was sent. */
 
 size_t fake_nl_n_requests(const struct fake_nl *f)
 {
-    return f->n_requests;
+    return fake_nlpeer_n_requests(f->peer);
 }
 
 const struct nlmsghdr *fake_nl_request(const struct fake_nl *f, size_t i)
 {
-    if (i >= f->n_requests)
-        fail_msg("fake_nl_request: only %zu requests", f->n_requests);
-    return f->requests[i];
+    return fake_nlpeer_request(f->peer, i);
 }
 
 size_t fake_nl_count(const struct fake_nl *f, uint16_t type)
 {
     size_t n = 0;
-    for (size_t i = 0; i < f->n_requests; i++)
-        n += f->requests[i]->nlmsg_type == type;
+    for (size_t i = 0; i < fake_nlpeer_n_requests(f->peer); i++)
+        n += fake_nlpeer_request(f->peer, i)->nlmsg_type == type;
     return n;
 }
 
@@ -862,10 +703,10 @@ const struct nlattr *fake_nl_setlink_vf_attr(const struct nlmsghdr *nlh, uint16_
 
 unsigned fake_nl_n_sleeps(const struct fake_nl *f)
 {
-    return f->n_sleeps;
+    return fake_nlpeer_n_sleeps(f->peer);
 }
 
 unsigned fake_nl_slept_ms(const struct fake_nl *f)
 {
-    return f->slept_ms;
+    return fake_nlpeer_slept_ms(f->peer);
 }

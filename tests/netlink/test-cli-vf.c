@@ -1,8 +1,8 @@
 /* `dpuhost vf` (cli/cmd-vf.c) run in-process on a fake host tree and the fake rtnetlink peer: text
  * and JSON output, setting and verifying, the PF netdev it picks, exit statuses, and bad input that
- * neither asks the kernel anything nor writes under /sys. This program links cmd-vf.c with its own
- * dh_nl_open() (returning a dh_nl over the fake), so the library's socket.c is never linked in, and
- * with small stand-ins for the three helpers cli/main.c provides. */
+ * neither asks the kernel anything nor writes under /sys. The command opens netlink through the
+ * context's nl_open, which run() sets to fake_open() (a dh_nl over the fake), so it never reaches
+ * the kernel. */
 #include "test.h"
 
 #include <fcntl.h>
@@ -18,12 +18,9 @@
 #include "tree_digest.h"
 #include "util/macro.h"
 
-/* Declared in cli/cli.h once the command is registered in cli/main.c. */
-int cmd_vf(struct cli_context *ctx, int argc, char **argv);
-
 static struct fake_nl *current_fake;
 
-int dh_nl_open(struct dh_nl **ret, struct dh_error *err)
+static int fake_open(struct dh_nl **ret, struct dh_error *err)
 {
     if (!current_fake)
         return dh_error_set(err, -EPROTONOSUPPORT, "netlink: no fake installed");
@@ -86,8 +83,9 @@ static void slurp(FILE *f, char *buf, size_t size)
     fclose(f);
 }
 
-/* Runs cmd_vf with the arguments (NULL-terminated), capturing stdout and stderr. */
-static struct result run(struct fixture *fx, bool json, ...)
+/* Runs cmd_vf with the arguments (NULL-terminated), capturing stdout and stderr. json is an int:
+ * va_start() after a parameter that undergoes promotion (a bool) is undefined. */
+static struct result run(struct fixture *fx, int json, ...)
 {
     char *argv[16] = {"vf"};
     int argc = 1;
@@ -97,7 +95,8 @@ static struct result run(struct fixture *fx, bool json, ...)
         argv[argc++] = (char *)a;
     va_end(ap);
     argv[argc] = NULL;
-    struct cli_context ctx = {.root = fake_tree_root(fx->tree), .json = json, .prog = "dpuhost"};
+    struct cli_context ctx = {
+            .root = fake_tree_root(fx->tree), .json = json, .prog = "dpuhost", .nl_open = fake_open};
 
     struct result r;
     FILE *out = tmpfile(), *err = tmpfile();

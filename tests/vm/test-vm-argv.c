@@ -9,7 +9,7 @@ static const char *golden_dir;
 static struct dh_vm_spec spec_of(const char *json)
 {
     json_t *doc = json_loads(json, 0, NULL);
-    struct dh_vm_spec s;
+    struct dh_vm_spec s = {0};
     struct dh_error err = {0};
     if (!doc || dh_vm_spec_parse(doc, &s, &err) < 0)
         fail_msg("spec: %s", err.message);
