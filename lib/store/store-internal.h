@@ -18,7 +18,6 @@ struct dh_store {
     sqlite3 *rdb; /* the reader connection: sees committed data only (WAL) */
     char *path;
     pthread_mutex_t lock;
-    pthread_cond_t done;
     struct write_op *queue, **queue_tail;
     bool committing;
     uint64_t commits, ops;    /* statistics: transactions and operations committed */

@@ -175,7 +175,6 @@ int dh_store_open(const char *path, struct dh_store **ret, struct dh_error *err)
     }
     close(fd);
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->done, NULL);
     s->queue_tail = &s->queue;
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
     int r = 0;
@@ -218,7 +217,6 @@ void dh_store_close(struct dh_store *s)
         sqlite3_close_v2(s->db);
     if (s->queue_tail) {
         pthread_mutex_destroy(&s->lock);
-        pthread_cond_destroy(&s->done);
     }
     free(s->path);
     free(s);
