@@ -70,7 +70,8 @@ int api_url_decode(const char *in, size_t len, char **ret);
 void api_route(struct dh_api *api, const struct dh_api_request *req, struct dh_api_response *resp);
 
 /* vms.c: /v1/vms... (path after "/v1/vms") */
-void api_vms(struct dh_api *api, const struct dh_api_request *req, const char *rest, struct dh_api_response *resp);
+void api_vms(struct dh_api *api, const struct dh_api_request *req, const char *rest,
+             struct dh_api_response *resp);
 
 /* metrics.c */
 void api_metrics(struct dh_api *api, struct dh_api_response *resp);

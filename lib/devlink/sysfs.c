@@ -194,7 +194,7 @@ int dh_devlink_sysfs_ports(struct dh_host *host, struct dh_devlink_port **ret, s
         if (netdev_device(rootfd, ifname, &p) < 0)
             continue;
         port_from_name(&pn, &p);
-        snprintf(p.netdev, sizeof(p.netdev), "%s", ifname);
+        memcpy(p.netdev, ifname, strlen(ifname) + 1); /* length checked above */
         char buf[32];
         uint64_t ifindex;
         if (dl_read_netdev_attr(host, ifname, "ifindex", buf, sizeof(buf)) >= 0 &&
