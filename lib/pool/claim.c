@@ -9,6 +9,7 @@
 
 #include <sys/random.h>
 
+#include "util/clock.h"
 #include "util/macro.h"
 
 static bool printable(const char *s, size_t max)
@@ -289,9 +290,7 @@ int dh_pools_claim(struct dh_pools *p, const struct dh_claim_request *req, char 
         lc->rec.functions[i].bind = bind;
     }
     lc->rec.state = bind ? DH_CLAIM_CLAIMING : DH_CLAIM_CLAIMED;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    lc->rec.created_usec = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    lc->rec.created_usec = dh_realtime_usec();
     lc->busy = true;
     p->claims[p->n_claims++] = lc;
     pools_index_claim(p, lc, true);

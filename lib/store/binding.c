@@ -2,6 +2,7 @@
  * for vfio-pci, written before the first change to the host. */
 #include "store-internal.h"
 
+#include "util/clock.h"
 #include "util/macro.h"
 #include "util/parse.h"
 
@@ -51,7 +52,7 @@ static int op_put(struct dh_store *s, void *userdata, struct dh_error *err)
     char mac[18] = "";
     if (rec->vf.has_mac)
         dh_format_mac(rec->vf.mac, mac);
-    int64_t created = rec->created_usec ? rec->created_usec : store_now_usec();
+    int64_t created = rec->created_usec ? rec->created_usec : dh_realtime_usec();
     store_bind_text(st, 1, rec->address);
     store_bind_text(st, 2, dh_binding_state_to_string(rec->state));
     store_bind_text(st, 3, rec->original_driver);

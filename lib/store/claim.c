@@ -2,6 +2,7 @@
  * (committed durably before the call returns). */
 #include "store-internal.h"
 
+#include "util/clock.h"
 #include "util/macro.h"
 
 static const char *const state_names[] = {
@@ -48,7 +49,7 @@ static int op_insert(struct dh_store *s, void *userdata, struct dh_error *err)
                        &st, err);
     if (r < 0)
         return r;
-    int64_t created = c->created_usec ? c->created_usec : store_now_usec();
+    int64_t created = c->created_usec ? c->created_usec : dh_realtime_usec();
     store_bind_text(st, 1, c->id);
     store_bind_text(st, 2, c->owner);
     store_bind_text(st, 3, c->pool);

@@ -50,4 +50,3 @@ void store_stmts_free(struct dh_store *s);
 
 void store_bind_text(sqlite3_stmt *st, int i, const char *s); /* NULL binds NULL */
 char *store_column_text(sqlite3_stmt *st, int i);             /* strdup'ed; NULL for NULL */
-int64_t store_now_usec(void);                                 /* CLOCK_REALTIME in µs */

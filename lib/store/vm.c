@@ -2,6 +2,7 @@
  * (pid and start time, to find it again after a restart of dpuhostd) and the devices passed through. */
 #include "store-internal.h"
 
+#include "util/clock.h"
 #include "util/macro.h"
 
 void dh_vm_record_clear(struct dh_vm_record *v)
@@ -27,7 +28,7 @@ static int op_insert(struct dh_store *s, void *userdata, struct dh_error *err)
                        &st, err);
     if (r < 0)
         return r;
-    int64_t created = v->created_usec ? v->created_usec : store_now_usec();
+    int64_t created = v->created_usec ? v->created_usec : dh_realtime_usec();
     store_bind_text(st, 1, v->id);
     store_bind_text(st, 2, v->name);
     store_bind_text(st, 3, v->spec);

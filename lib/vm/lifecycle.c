@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/macro.h"
 
 #define QUIT_WAIT_MS 10000
@@ -410,6 +411,7 @@ int dh_vms_create(struct dh_vms *vms, json_t *spec_doc, bool start, char **ret_j
     vm->rec.spec = json_dumps(spec_doc, JSON_COMPACT | JSON_SORT_KEYS);
     vm->rec.state = strdup("stopped");
     vm->rec.reason = strdup("created");
+    vm->rec.created_usec = dh_realtime_usec(); /* what the store keeps is what the API shows */
     if (!vm->rec.name || !vm->rec.spec || !vm->rec.state || !vm->rec.reason) {
         vm_free(vm);
         return -ENOMEM;

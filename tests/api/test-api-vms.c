@@ -4,6 +4,7 @@
 
 #include <dpuhost/api.h>
 #include <dpuhost/vm.h>
+#include <time.h>
 
 #include "claimhost.h"
 
@@ -85,6 +86,19 @@ static const char *code_of(json_t *doc)
     return json_string_value(json_object_get(json_object_get(doc, "error"), "code"));
 }
 
+/* "created" is an RFC 3339 UTC time close to now (a record keeps the time it was created at). */
+static void assert_created_recently(json_t *doc)
+{
+    const char *created = json_string_value(json_object_get(doc, "created"));
+    assert_non_null(created);
+    struct tm tm = {0};
+    const char *end = strptime(created, "%Y-%m-%dT%H:%M:%S", &tm);
+    assert_non_null(end);
+    time_t t = timegm(&tm);
+    time_t now = time(NULL);
+    assert_true(t <= now && now - t < 60);
+}
+
 static void lifecycle_over_the_api(void **state)
 {
     struct fixture *fx = *state;
@@ -95,6 +109,7 @@ static void lifecycle_over_the_api(void **state)
                           &doc),
                      201);
     assert_string_equal(json_string_value(json_object_get(doc, "state")), "running");
+    assert_created_recently(doc);
     char id[32];
     snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(doc, "id")));
     json_decref(doc);
