@@ -272,27 +272,38 @@ int cmd_claim(struct cli_context *ctx, int argc, char **argv)
     return e;
 }
 
-int cmd_claims(struct cli_context *ctx, int argc, char **argv)
+/* The options of claims and release: --owner O and --help (which prints usage). Returns -1 to go
+ * on, or the exit status. */
+static int parse_owner_option(int argc, char **argv, const char *usage, const char **owner)
 {
     static const struct option options[] = {
             {"owner", required_argument, NULL, 'o'},
             {"help", no_argument, NULL, 'h'},
             {},
     };
-    const char *owner = NULL;
     int c;
+    *owner = NULL;
     optind = 0;
     while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
         switch (c) {
         case 'o':
-            owner = optarg;
+            *owner = optarg;
             break;
         case 'h':
-            printf("Usage: dpuhost claims [--owner O] [--json]\n");
+            fputs(usage, stdout);
             return 0;
         default:
             return EXIT_USAGE;
         }
+    return -1;
+}
+
+int cmd_claims(struct cli_context *ctx, int argc, char **argv)
+{
+    const char *owner;
+    int e = parse_owner_option(argc, argv, "Usage: dpuhost claims [--owner O] [--json]\n", &owner);
+    if (e >= 0)
+        return e;
     if (optind < argc) {
         cli_error("claims: unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
@@ -310,28 +321,16 @@ int cmd_claims(struct cli_context *ctx, int argc, char **argv)
 
 int cmd_release(struct cli_context *ctx, int argc, char **argv)
 {
-    static const struct option options[] = {
-            {"owner", required_argument, NULL, 'o'},
-            {"help", no_argument, NULL, 'h'},
-            {},
-    };
-    const char *owner = NULL;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-        switch (c) {
-        case 'o':
-            owner = optarg;
-            break;
-        case 'h':
-            printf("Usage: dpuhost release ID [--json]\n"
-                   "       dpuhost release --owner O [--json]   every claim of owner O\n"
-                   "  Bound functions go back to their recorded driver. A function still held open (QEMU\n"
-                   "  running) keeps its claim in state releasing: stop the VM and release again.\n");
-            return 0;
-        default:
-            return EXIT_USAGE;
-        }
+    const char *owner;
+    int e = parse_owner_option(
+            argc, argv,
+            "Usage: dpuhost release ID [--json]\n"
+            "       dpuhost release --owner O [--json]   every claim of owner O\n"
+            "  Bound functions go back to their recorded driver. A function still held open (QEMU\n"
+            "  running) keeps its claim in state releasing: stop the VM and release again.\n",
+            &owner);
+    if (e >= 0)
+        return e;
     int left = argc - optind;
     if ((owner && left != 0) || (!owner && left != 1)) {
         cli_error("release: give a claim ID, or --owner O (not both)");
@@ -349,7 +348,6 @@ int cmd_release(struct cli_context *ctx, int argc, char **argv)
     struct cli_reply r;
     if (cli_api(ctx, "DELETE", path, NULL, &r) < 0)
         return EXIT_FAIL;
-    int e;
     if (r.status != 200)
         e = cli_api_fail("release", &r);
     else if (owner)

@@ -14,6 +14,7 @@
 #include "claimhost.h"
 #include "cli.h"
 #include "dpu.h"
+#include "run.h"
 #include "util/macro.h"
 
 static struct fake_dl *current_fake;
@@ -76,22 +77,22 @@ static int teardown(void **state)
     return 0;
 }
 
-struct result {
-    int status;
-    char out[16384];
-    char err[4096];
+struct cli_call {
+    struct cli_context ctx;
+    int (*cmd)(struct cli_context *, int, char **);
+    int argc;
+    char **argv;
 };
 
-static void slurp(FILE *f, char *buf, size_t size)
+static int call_cli(void *userdata)
 {
-    rewind(f);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    struct cli_call *c = userdata;
+    return c->cmd(&c->ctx, c->argc, c->argv);
 }
 
 /* Runs cmd(argv...) (NULL-terminated) with root as --root, capturing stdout and stderr. */
-static struct result run_in(const char *root, bool json, int (*cmd)(struct cli_context *, int, char **), ...)
+static struct run_output run_in(const char *root, bool json, int (*cmd)(struct cli_context *, int, char **),
+                                ...)
 {
     char *argv[24];
     int argc = 0;
@@ -101,32 +102,20 @@ static struct result run_in(const char *root, bool json, int (*cmd)(struct cli_c
         argv[argc++] = (char *)a;
     va_end(ap);
     argv[argc] = NULL;
-    struct cli_context ctx = {.root = root, .json = json, .prog = "dpuhost", .devlink_open = fake_open};
-
-    struct result r;
-    FILE *out = tmpfile(), *err = tmpfile();
-    assert_non_null(out);
-    assert_non_null(err);
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
-    dup2(fileno(out), STDOUT_FILENO);
-    dup2(fileno(err), STDERR_FILENO);
-    r.status = cmd(&ctx, argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, STDOUT_FILENO);
-    dup2(saved_err, STDERR_FILENO);
-    close(saved_out);
-    close(saved_err);
-    slurp(out, r.out, sizeof(r.out));
-    slurp(err, r.err, sizeof(r.err));
+    struct cli_call c = {
+            .ctx = {.root = root, .json = json, .prog = "dpuhost", .devlink_open = fake_open},
+            .cmd = cmd,
+            .argc = argc,
+            .argv = argv,
+    };
+    struct run_output r;
+    run_call_captured(call_cli, &c, &r);
     return r;
 }
 
 #define run(fx, json, cmd, ...) run_in(fake_tree_root((fx)->tree), json, cmd, __VA_ARGS__, NULL)
 
-static json_t *parse(const struct result *r)
+static json_t *parse(const struct run_output *r)
 {
     json_error_t jerr;
     json_t *doc = json_loads(r->out, 0, &jerr);
@@ -143,7 +132,7 @@ static const char *s(json_t *o, const char *key)
 static void lists_the_ports_as_a_table(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, false, cmd_representors, "representors", "--source", "devlink");
+    struct run_output r = run(fx, false, cmd_representors, "representors", "--source", "devlink");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.err, "");
     dpu_assert_contains(r.out, "PORT");
@@ -159,7 +148,7 @@ static void lists_the_ports_as_a_table(void **state)
 static void lists_the_ports_and_pfs_as_json(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, true, cmd_representors, "representors", "--source", "devlink");
+    struct run_output r = run(fx, true, cmd_representors, "representors", "--source", "devlink");
     assert_int_equal(r.status, 0);
     json_t *doc = parse(&r);
     assert_string_equal(s(doc, "source"), "devlink");
@@ -195,7 +184,7 @@ static void lists_the_ports_and_pfs_as_json(void **state)
 static void a_tree_root_is_read_from_sysfs(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, true, cmd_representors, "representors");
+    struct run_output r = run(fx, true, cmd_representors, "representors");
     assert_int_equal(r.status, 0);
     json_t *doc = parse(&r);
     assert_string_equal(s(doc, "source"), "sysfs");
@@ -209,7 +198,7 @@ static void a_kernel_without_devlink_falls_back_to_sysfs(void **state)
 {
     (void)state;
     open_error = -ENOENT;
-    struct result r = run_in("/", true, cmd_representors, "representors", NULL);
+    struct run_output r = run_in("/", true, cmd_representors, "representors", NULL);
     assert_int_equal(r.status, 0);
     json_t *doc = parse(&r);
     assert_string_equal(s(doc, "source"), "sysfs");
@@ -225,8 +214,8 @@ static void a_kernel_without_devlink_falls_back_to_sysfs(void **state)
 static void a_lookup_prints_the_representor(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, true, cmd_representor, "representor", "--source", "devlink", "--pf-mac",
-                          DPU_PF0_MAC, "--vf-num", "2");
+    struct run_output r = run(fx, true, cmd_representor, "representor", "--source", "devlink", "--pf-mac",
+                              DPU_PF0_MAC, "--vf-num", "2");
     assert_int_equal(r.status, 0);
     json_t *doc = parse(&r);
     assert_string_equal(s(doc, "netdev"), "pf0vf2");
@@ -255,8 +244,8 @@ static void a_lookup_prints_the_representor(void **state)
 static void failed_lookups_exit_1_with_the_reason(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, false, cmd_representor, "representor", "--source", "devlink", "--pf-mac",
-                          "02:00:00:00:00:99", "--vf-num", "0");
+    struct run_output r = run(fx, false, cmd_representor, "representor", "--source", "devlink", "--pf-mac",
+                              "02:00:00:00:00:99", "--vf-num", "0");
     assert_int_equal(r.status, EXIT_FAIL);
     assert_string_equal(r.out, "");
     dpu_assert_contains(r.err,
@@ -294,7 +283,7 @@ static void bad_input_exits_2_before_anything_is_read(void **state)
     };
     for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
         const char *const *c = cases[i];
-        struct result r = run(fx, false, cmd_representor, c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+        struct run_output r = run(fx, false, cmd_representor, c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
         if (r.status != EXIT_USAGE)
             fail_msg("case %zu (%s %s %s ...): exit %d, stderr %s", i, c[1], c[2], c[3] ? c[3] : "", r.status,
                      r.err);
@@ -302,7 +291,7 @@ static void bad_input_exits_2_before_anything_is_read(void **state)
         /* ours say "dpuhost: representor: ..."; getopt's "representor: unrecognized option" */
         assert_non_null(strstr(r.err, "representor"));
     }
-    struct result r = run(fx, false, cmd_representors, "representors", "--source", "nope");
+    struct run_output r = run(fx, false, cmd_representors, "representors", "--source", "nope");
     assert_int_equal(r.status, EXIT_USAGE);
     r = run(fx, false, cmd_representors, "representors", "extra");
     assert_int_equal(r.status, EXIT_USAGE);
@@ -324,8 +313,9 @@ static void plug_adds_the_representor_with_ovs_vsctl(void **state)
     fclose(f);
     chmod(path, 0755);
     setenv("PATH", fx->ovs_dir, 1);
-    struct result r = run(fx, true, cmd_representor, "representor", "plug", "--source", "devlink", "--pf-mac",
-                          DPU_PF0_MAC, "--vf-num", "3", "--bridge", "br-int", "--timeout", "4");
+    struct run_output r =
+            run(fx, true, cmd_representor, "representor", "plug", "--source", "devlink", "--pf-mac",
+                DPU_PF0_MAC, "--vf-num", "3", "--bridge", "br-int", "--timeout", "4");
     assert_int_equal(r.status, 0);
     json_t *doc = parse(&r);
     assert_string_equal(s(doc, "netdev"), "pf0vf3");
@@ -377,8 +367,8 @@ static void the_host_binding_profile_is_the_input(void **state)
     fake_dl_add_pf(fx->f, "pci/0000:03:00.0", 2, 1, true, 0, "pf0hpf", 11, mac);
     fake_dl_add_vf(fx->f, "pci/0000:03:00.0", 3, 1, true, 0, 0, "pf0vf0", 12);
     fake_dl_add_vf(fx->f, "pci/0000:03:00.0", 4, 1, true, 0, 1, "pf0vf1", 13);
-    struct result r = run(fx, true, cmd_representor, "representor", "--source", "devlink", "--pf-mac", mac,
-                          "--vf-num", vf);
+    struct run_output r = run(fx, true, cmd_representor, "representor", "--source", "devlink", "--pf-mac",
+                              mac, "--vf-num", vf);
     assert_int_equal(r.status, 0);
     json_t *doc = parse(&r);
     assert_string_equal(vf, "1");

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -79,4 +80,36 @@ void run_result_free(struct run_result *r)
     free(r->out);
     free(r->err);
     r->out = r->err = NULL;
+}
+
+static void slurp(FILE *f, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (f) {
+        rewind(f);
+        n = fread(buf, 1, size - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+}
+
+void run_call_captured(int (*fn)(void *userdata), void *userdata, struct run_output *ret)
+{
+    FILE *out = tmpfile(), *err = tmpfile();
+    if (!out || !err)
+        abort(); /* a test cannot go on without its capture */
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    dup2(fileno(out), STDOUT_FILENO);
+    dup2(fileno(err), STDERR_FILENO);
+    ret->status = fn(userdata);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, STDOUT_FILENO);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_out);
+    close(saved_err);
+    slurp(out, ret->out, sizeof(ret->out));
+    slurp(err, ret->err, sizeof(ret->err));
 }

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "fake_netlink.h"
 #include "hosts.h"
+#include "run.h"
 #include "tree_digest.h"
 #include "util/macro.h"
 
@@ -69,23 +70,21 @@ static int teardown(void **state)
     return 0;
 }
 
-struct result {
-    int status;
-    char out[8192];
-    char err[8192];
+struct vf_call {
+    struct cli_context ctx;
+    int argc;
+    char **argv;
 };
 
-static void slurp(FILE *f, char *buf, size_t size)
+static int call_vf(void *userdata)
 {
-    rewind(f);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    struct vf_call *c = userdata;
+    return cmd_vf(&c->ctx, c->argc, c->argv);
 }
 
 /* Runs cmd_vf with the arguments (NULL-terminated), capturing stdout and stderr. json is an int:
  * va_start() after a parameter that undergoes promotion (a bool) is undefined. */
-static struct result run(struct fixture *fx, int json, ...)
+static struct run_output run(struct fixture *fx, int json, ...)
 {
     char *argv[16] = {"vf"};
     int argc = 1;
@@ -95,27 +94,13 @@ static struct result run(struct fixture *fx, int json, ...)
         argv[argc++] = (char *)a;
     va_end(ap);
     argv[argc] = NULL;
-    struct cli_context ctx = {
-            .root = fake_tree_root(fx->tree), .json = json, .prog = "dpuhost", .nl_open = fake_open};
-
-    struct result r;
-    FILE *out = tmpfile(), *err = tmpfile();
-    assert_non_null(out);
-    assert_non_null(err);
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
-    dup2(fileno(out), STDOUT_FILENO);
-    dup2(fileno(err), STDERR_FILENO);
-    r.status = cmd_vf(&ctx, argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, STDOUT_FILENO);
-    dup2(saved_err, STDERR_FILENO);
-    close(saved_out);
-    close(saved_err);
-    slurp(out, r.out, sizeof(r.out));
-    slurp(err, r.err, sizeof(r.err));
+    struct vf_call c = {
+            .ctx = {.root = fake_tree_root(fx->tree), .json = json, .prog = "dpuhost", .nl_open = fake_open},
+            .argc = argc,
+            .argv = argv,
+    };
+    struct run_output r;
+    run_call_captured(call_vf, &c, &r);
     return r;
 }
 
@@ -135,7 +120,7 @@ static const char *asked_ifname(struct fake_nl *f)
 static void shows_settings_as_text(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, false, "0000:03:00.2", NULL);
+    struct run_output r = run(fx, false, "0000:03:00.2", NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.err, "");
     assert_non_null(strstr(r.out, "address: 0000:03:00.2\n"));
@@ -154,7 +139,7 @@ static void shows_settings_as_json_with_unknowns_as_null(void **state)
 {
     struct fixture *fx = *state;
     fake_nl_vf(fx->f, 4, 1)->unreported = FAKE_VF_TRUST;
-    struct result r = run(fx, true, "0000:03:00.3", NULL);
+    struct run_output r = run(fx, true, "0000:03:00.3", NULL);
     assert_int_equal(r.status, 0);
     json_error_t jerr;
     json_t *doc = json_loads(r.out, 0, &jerr);
@@ -172,8 +157,8 @@ static void shows_settings_as_json_with_unknowns_as_null(void **state)
 static void sets_and_prints_the_verified_result(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, true, "--mac", "02:11:22:33:44:55", "--vlan", "100,3", "--trust", "on",
-                          "--spoofchk", "off", "--link-state", "disable", "0000:03:00.2", NULL);
+    struct run_output r = run(fx, true, "--mac", "02:11:22:33:44:55", "--vlan", "100,3", "--trust", "on",
+                              "--spoofchk", "off", "--link-state", "disable", "0000:03:00.2", NULL);
     assert_string_equal(r.err, "");
     assert_int_equal(r.status, 0);
     assert_int_equal(fx->vf0->mac[1], 0x11);
@@ -220,14 +205,14 @@ static void bad_input_exits_2_and_asks_nothing(void **state)
             {"0000:03:00.0", NULL}, /* a PF */
     };
     for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-        struct result r = run(fx, false, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
+        struct run_output r = run(fx, false, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
         if (r.status != EXIT_USAGE)
             fail_msg("case %zu (%s): exit %d, stderr %s", i, cases[i][0], r.status, r.err);
         assert_string_equal(r.out, "");
         assert_true(r.err[0] != '\0'); /* getopt words its own complaint about --bogus */
     }
     assert_int_equal(fake_nl_n_requests(fx->f), 0);
-    struct result r = run(fx, false, "0000:03:00.2", "--mac", "01:00:5e:00:00:01", NULL);
+    struct run_output r = run(fx, false, "0000:03:00.2", "--mac", "01:00:5e:00:00:01", NULL);
     assert_string_equal(r.err,
                         "dpuhost: vf: MAC 01:00:5e:00:00:01 is a multicast address: a VF needs a unicast "
                         "MAC (lowest bit of the first octet clear, e.g. 02:00:00:00:00:01)\n");
@@ -240,7 +225,7 @@ static void bad_input_exits_2_and_asks_nothing(void **state)
 static void unknown_function_or_pf_without_netdev_exit_1(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, false, "0000:09:00.1", NULL);
+    struct run_output r = run(fx, false, "0000:09:00.1", NULL);
     assert_int_equal(r.status, EXIT_FAIL);
     assert_non_null(strstr(r.err, "no function 0000:09:00.1 on this host"));
     /* an NVMe VF: its PF has no netdev */
@@ -257,7 +242,7 @@ static void refusal_exits_1_with_the_reason(void **state)
     struct fixture *fx = *state;
     fx->vf0->vlan = 200;
     fx->vf0->vlan_clear_eperm = true;
-    struct result r = run(fx, false, "0000:03:00.2", "--vlan", "0", NULL);
+    struct run_output r = run(fx, false, "0000:03:00.2", "--vlan", "0", NULL);
     assert_int_equal(r.status, EXIT_FAIL);
     assert_string_equal(r.out, "");
     assert_non_null(strstr(r.err,
@@ -280,7 +265,7 @@ static void legacy_pf_netdev_without_port_name_is_preferred(void **state)
     fake_netdev_add(fx->tree, fake_pci_dir(fx->tree, "0000:03:00.0"), "ens1f0", "0c:42:a1:00:00:01", "up");
     fx->digest = tree_digest(fake_tree_root(fx->tree));
     fake_nl_add_link(fx->f, "ens1f0", 7, 0);
-    struct result r = run(fx, false, "0000:03:00.2", NULL);
+    struct run_output r = run(fx, false, "0000:03:00.2", NULL);
     assert_int_equal(r.status, EXIT_FAIL); /* the fake's ens1f0 has no VF table */
     assert_string_equal(asked_ifname(fx->f), "ens1f0");
     assert_non_null(strstr(r.err, "ens1f0 reports no VF table"));
@@ -289,7 +274,7 @@ static void legacy_pf_netdev_without_port_name_is_preferred(void **state)
 static void help_and_missing_netlink(void **state)
 {
     struct fixture *fx = *state;
-    struct result r = run(fx, false, "--help", NULL);
+    struct run_output r = run(fx, false, "--help", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "Usage: dpuhost vf ADDR"));
     current_fake = NULL;
