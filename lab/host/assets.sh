@@ -206,6 +206,62 @@ lab_place() {  # SRC DST: copy SRC (which has SRC.key) to DST unless DST is that
   cp "$1" "$2" && cp "$1.key" "$2.key"
 }
 
+# A bootable disk image for the nested guest that boots from an NVMe VF (lab/scenarios/vm-linux.sh):
+# a FAT16 filesystem over the whole disk ("superfloppy": no partition table) holding SYSLINUX, the
+# L1 kernel (a bzImage: SYSLINUX cannot load the PVH vmlinux) and the lab's initramfs; syslinux.cfg
+# boots it with lab.l2=disks (lab/guest/l2/disks.sh) and lab.bootimg=<this image's key>, so that the
+# guest can show which image it booted. Built without root or loop devices: mkfs.fat on a file,
+# mtools to copy, the mtools-based `syslinux --install` for the boot sector and ldlinux.sys.
+# Why no MBR: under TCG, memory that a passed-through (vfio) device writes by DMA is not seen by
+# QEMU's translation cache. An MBR runs at 0x7c00, then reads the partition's boot sector to 0x7c00
+# and jumps there: QEMU runs its stale translation of the MBR again and the guest hangs silently
+# after "Booting from Hard Disk..." (the same image boots from an emulated NVMe disk). With the
+# boot sector in sector 0, nothing is executed twice at one address, and SeaBIOS boots it.
+# The scenario writes the image onto a namespace from inside the lab VM. A failure is remembered in
+# share/l2/boot.img.why and the scenario is skipped, pointing there.
+LAB_BOOTIMG_PKGS="syslinux syslinux-common mtools dosfstools"
+LAB_BOOTIMG_MIB=32
+lab_asset_bootimg() {
+  local out=$LAB_DIR/l2boot-$K.img share=$LAB_DIR/share/l2 key w
+  rm -f "$share/boot.img.why"
+  # shellcheck disable=SC2086
+  if ! lab_apt_install $LAB_BOOTIMG_PKGS; then
+    echo "cannot install $LAB_BOOTIMG_PKGS (see above or $LAB_DIR/apt.log)" >"$share/boot.img.why"
+    lab_warn "no NVMe boot image: $(cat "$share/boot.img.why"); the boot-from-NVMe scenario will be SKIPPED"
+    return 0
+  fi
+  key=$(lab_digest "bootimg-v2" "$K" "$LAB_BOOTIMG_MIB" "file:/boot/vmlinuz-$K" "file:$LAB_INITRAMFS" \
+        "$(lab_pkg_versions syslinux syslinux-common)")
+  if ! lab_key_ok "$out" "$key"; then
+    lab_note "building the NVMe boot image for the nested guest"
+    w=$(mktemp -d "$LAB_DIR/bootimg.XXXXXX") || return 1
+    cat >"$w/syslinux.cfg" <<EOF
+SERIAL 0 115200
+DEFAULT l2
+PROMPT 0
+TIMEOUT 0
+LABEL l2
+  LINUX /vmlinuz
+  INITRD /initrd.gz
+  APPEND console=ttyS0 loglevel=4 panic=-1 lab.l2=disks lab.bootimg=$key
+EOF
+    if mkfs.fat -F 16 -n L2BOOT -C "$w/disk.img" $((LAB_BOOTIMG_MIB * 1024)) >"$w/log" 2>&1 &&
+      MTOOLS_SKIP_CHECK=1 mcopy -i "$w/disk.img" "/boot/vmlinuz-$K" ::/vmlinuz >>"$w/log" 2>&1 &&
+      MTOOLS_SKIP_CHECK=1 mcopy -i "$w/disk.img" "$LAB_INITRAMFS" ::/initrd.gz >>"$w/log" 2>&1 &&
+      MTOOLS_SKIP_CHECK=1 mcopy -i "$w/disk.img" "$w/syslinux.cfg" ::/syslinux.cfg >>"$w/log" 2>&1 &&
+      syslinux --install "$w/disk.img" >>"$w/log" 2>&1; then
+      mv "$w/disk.img" "$out" && echo "$key" >"$out.key"
+    else
+      echo "building the image failed: $(tail -1 "$w/log")" >"$share/boot.img.why"
+      lab_warn "no NVMe boot image: $(cat "$share/boot.img.why"); the boot-from-NVMe scenario will be SKIPPED"
+      rm -rf "$w"
+      return 0
+    fi
+    rm -rf "$w"
+  fi
+  lab_place "$out" "$share/boot.img"
+}
+
 # NVMe namespace backing files: sparse raw files, recreated empty before every boot so that
 # scenarios start from the same state. nsid 1 is attached to the PF; 2 and 3 are detached.
 lab_reset_disks() {
@@ -230,4 +286,5 @@ lab_assets() {  # build or reuse every asset; sets K, LAB_VMLINUX, LAB_INITRAMFS
   fi
   lab_asset_initramfs || { lab_err "cannot build the initramfs"; return 1; }
   lab_asset_l2
+  lab_asset_bootimg || { lab_err "cannot build the NVMe boot image"; return 1; }
 }
