@@ -1,5 +1,5 @@
 #!/bin/sh
-# Demo: dpuhost's inventory of the emulated host (functions, cards), 2 NVMe VFs, then dpuhostd runs a VM with a VF, hot-plugs the second, detaches it (pending until a reset in a firmware-only guest) and stops the VM.
+# Demo: dpuhost's inventory of the emulated host (functions, cards), 2 NVMe VFs, then dpuhostd runs a VM with a VF, hot-plugs the second (both claims shown), detaches it (pending until a reset in a firmware-only guest) and stops the VM.
 # set: manual
 # timeout: 300
 # shellcheck source=lab/guest/vm.sh
@@ -39,6 +39,9 @@ dh_show vm create demo --memory 128 --device pool=nvme-vfs
 check "dpuhost vm create" test $? = 0
 dh_show vm attach demo --pool nvme-vfs
 check "dpuhost vm attach" test $? = 0
+lab_say "# Each device is a durable claim of the VM (owner vm:NAME) in dpuhostd's SQLite store."
+dh_show claims
+check "dpuhost claims lists the VM's two" test "$(grep -c 'vm:demo' /tmp/dh_show.out)" = 2
 dh_show functions --kind vf
 lab_say ""
 lab_say "# The guest is firmware only: no OS acknowledges the unplug, so the VF stays the VM's (pending)."
