@@ -60,6 +60,11 @@ static void restore_one(size_t i, void *userdata)
     struct dh_error err = {0};
     _cleanup_free_ char *cur = NULL;
     int r = dh_store_binding_get(store, res->address, &rec, &err);
+    if (r == -ENOENT && !dh_inventory_find(req->inv, res->address)) {
+        vfio_result_fail(res, -ENODEV, "%s: no such PCI function on this host (see dpuhost functions)",
+                         res->address);
+        return;
+    }
     if (r == -ENOENT) {
         vfio_result_fail(
                 res, -ENOENT,

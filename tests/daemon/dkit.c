@@ -91,11 +91,13 @@ struct dkit *dkit_new(const struct dkit_options *o)
     fprintf(f,
             "{\"socket\": \"%s\", \"state_dir\": \"%s\", \"socket_mode\": \"0666\",\n"
             " \"bind_timeout_ms\": 2000, \"restore_wait_ms\": %d,\n %s%s\n"
-            " \"pools\": [{\"name\": \"vfs\", \"selectors\": {\"rootDevices\": [\"0000:03:00.0\"]}},\n"
-            "            {\"name\": \"raw\", \"selectors\": {\"rootDevices\": [\"0000:82:00.0\"]}, \"bind\": "
-            "false}]}\n",
+            " \"pools\": [{\"name\": \"%s\", \"selectors\": {\"rootDevices\": [\"0000:03:00.0\"]}},\n"
+            "            {\"name\": \"%s\", \"selectors\": {\"rootDevices\": [\"0000:82:00.0\"]}, \"bind\": "
+            "false}%s%s]}\n",
             k->socket, k->state, o->restore_wait_ms ? o->restore_wait_ms : 300,
-            o->config_extra ? o->config_extra : "", o->config_extra ? "," : "");
+            o->config_extra ? o->config_extra : "", o->config_extra ? "," : "",
+            o->vfs_pool ? o->vfs_pool : "vfs", o->raw_pool ? o->raw_pool : "raw",
+            o->pools_extra ? ",\n  " : "", o->pools_extra ? o->pools_extra : "");
     fclose(f);
     return k;
 }

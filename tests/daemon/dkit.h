@@ -20,6 +20,9 @@ struct dkit_options {
     int raw_vfs;              /* VFs of 82:00.0 (default 2) */
     int restore_wait_ms;      /* default 300 */
     const char *config_extra; /* more top-level configuration members, e.g. "\"allowed_uids\": [7]" */
+    const char *vfs_pool;     /* the name of 03:00.0's VFs' pool (default "vfs") */
+    const char *raw_pool;     /* the name of 82:00.0's VFs' pool, "bind": false (default "raw") */
+    const char *pools_extra;  /* more pool objects after those two, e.g. "{\"name\": \"x\", ...}" */
 };
 
 enum dkit_binary {

@@ -205,6 +205,15 @@ static void restore_without_a_record_refuses(void **state)
     assert_string_equal(bindhost_driver(b, "0000:07:00.0"), "e1000e");
 }
 
+static void restore_of_an_unknown_function_says_so(void **state)
+{
+    struct bindhost *b = *state;
+    struct dh_vfio_result res;
+    /* not "no record": there is nothing to restore because there is no such function */
+    assert_int_equal(restore1(b, "0000:3f:00.0", &res), -ENODEV);
+    assert_non_null(strstr(res.message, "0000:3f:00.0: no such PCI function on this host"));
+}
+
 static void an_interrupted_restore_is_finished(void **state)
 {
     struct bindhost *b = *state;
@@ -247,6 +256,7 @@ int main(void)
             DH_TEST_SETUP(binding_twice_is_a_no_op, setup, teardown),
             DH_TEST_SETUP(vf_admin_settings_are_restored, setup, teardown),
             DH_TEST_SETUP(restore_without_a_record_refuses, setup, teardown),
+            DH_TEST_SETUP(restore_of_an_unknown_function_says_so, setup, teardown),
             DH_TEST_SETUP(an_interrupted_restore_is_finished, setup, teardown),
             DH_TEST_SETUP(restore_of_a_vanished_function_forgets_it, setup, teardown),
     };
