@@ -140,7 +140,7 @@ def launch(argv_file, dev_ids, timeout):
             except QmpError:
                 q = None
         if q is None:
-            time.sleep(0.005)
+            time.sleep(0.02)
     t_qmp = time.monotonic()
     for d in dev_ids:
         while q.realized(d) is not True:

@@ -13,6 +13,8 @@
 lab_qemu_cmd() {  # OUTDIR APPEND_EXTRA SERIAL: sets the array LAB_QEMU
   local out=$1 extra=$2 serial=$3 d=$LAB_DIR/disks
   local vfs=${LAB_NVME_VFS:-4}
+  # the benchmarks' round count crosses into the guest on the kernel command line
+  case ${BENCH_ROUNDS:-} in '' | *[!0-9]*) ;; *) extra="$extra lab.bench_rounds=$BENCH_ROUNDS" ;; esac
   # shellcheck disable=SC2054 # the commas are inside QEMU option strings
   LAB_QEMU=("${LAB_QEMU_BIN:-qemu-system-x86_64}"
     -machine q35,kernel-irqchip=split -accel tcg -cpu max -smp "${LAB_SMP:-2}" -m "${LAB_MEM:-3072}"

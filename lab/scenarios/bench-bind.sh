@@ -11,7 +11,7 @@
 # Results: LAB-OUT lines and $LAB_OUT/bench-bind.tsv (mode, round, start s, bind s, restore s).
 lab_need_dpuhost
 lab_load_drivers
-ROUNDS=5
+ROUNDS=${BENCH_ROUNDS:-5}
 STATE=/tmp/dpuhost-state
 dhs() { dh --state-dir "$STATE" "$@"; }
 PF=$(nvme_pf) || lab_abort "NVMe PF present" "no NVMe controller with SR-IOV in the VM"
