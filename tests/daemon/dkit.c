@@ -419,3 +419,32 @@ void dkit_expect_run(const struct run_result *r, int status, const char *out, co
                  "stderr\n%s",
                  status, out ? out : "", err ? err : "", r->status, r->out, r->err);
 }
+
+static struct dkit **group_kit;
+static const struct dkit_options *group_options;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    *group_kit = dkit_new(group_options);
+    return dkit_start(*group_kit, DKIT_SIM, NULL);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    dkit_free(*group_kit);
+    *group_kit = NULL;
+    return 0;
+}
+
+int dkit_run_group(const char *name, const struct CMUnitTest *tests, size_t n, const struct dkit_options *o,
+                   struct dkit **k)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+    group_kit = k;
+    group_options = o;
+    int r = _cmocka_run_group_tests(name, tests, n, group_setup, group_teardown);
+    curl_global_cleanup();
+    return r;
+}

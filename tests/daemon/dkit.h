@@ -96,3 +96,10 @@ struct run_result dkit_cli(struct dkit *k, bool with_root, const char *const *ar
 /* Fails the test unless r exited with status and its stdout and stderr contain out and err (each
  * may be NULL), printing both streams. */
 void dkit_expect_run(const struct run_result *r, int status, const char *out, const char *err);
+
+struct CMUnitTest;
+/* Runs tests that share one daemon: dkit_new(o) and dkit_start (DKIT_SIM) before them, dkit_free
+ * after; *k is that daemon meanwhile. libcurl is initialized around them. */
+int dkit_run_group(const char *name, const struct CMUnitTest *tests, size_t n, const struct dkit_options *o,
+                   struct dkit **k);
+#define DKIT_RUN_GROUP(tests, o, k) dkit_run_group(#tests, tests, sizeof(tests) / sizeof((tests)[0]), o, k)

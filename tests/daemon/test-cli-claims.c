@@ -232,23 +232,8 @@ static void events_follow_until_the_daemon_stops(void **state)
     assert_int_equal(dkit_start(k, DKIT_SIM, NULL), 0);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    k = dkit_new(NULL);
-    return dkit_start(k, DKIT_SIM, NULL);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    dkit_free(k);
-    return 0;
-}
-
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_ALL);
     const struct CMUnitTest tests[] = {
             DH_TEST(pools_claim_claims_release),
             DH_TEST(bad_input_exits_2_and_changes_nothing),
@@ -256,7 +241,5 @@ int main(void)
             DH_TEST(bind_restore_and_sriov_go_through_the_daemon),
             DH_TEST(events_follow_until_the_daemon_stops),
     };
-    int r = cmocka_run_group_tests(tests, group_setup, group_teardown);
-    curl_global_cleanup();
-    return r;
+    return DKIT_RUN_GROUP(tests, NULL, &k);
 }

@@ -211,9 +211,8 @@ static void extract_finds_curl_commands_only(void **state)
     examples_free(e, n);
 }
 
-static int group_setup(void **state)
+int main(void)
 {
-    (void)state;
     unsetenv("FAKE_QEMU_UNPLUG"); /* the fake guest acknowledges unplugs */
     struct dkit_options o = {.vfs_pool = "nvme-vfs",
                              .raw_pool = "sandbox-sfs",
@@ -222,25 +221,9 @@ static int group_setup(void **state)
                                             "{\"vendor_id\": \"15b3\", \"product_id\": \"101e\"}}",
                              .config_extra = "\"vms\": {\"qemu\": \"" FAKE_QEMU_PATH
                                              "\", \"stop_timeout_ms\": 2000}"};
-    k = dkit_new(&o);
-    return dkit_start(k, DKIT_SIM, NULL);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    dkit_free(k);
-    return 0;
-}
-
-int main(void)
-{
-    curl_global_init(CURL_GLOBAL_ALL);
     const struct CMUnitTest tests[] = {
             DH_TEST(extract_finds_curl_commands_only),
             DH_TEST(every_example_works),
     };
-    int r = cmocka_run_group_tests(tests, group_setup, group_teardown);
-    curl_global_cleanup();
-    return r;
+    return DKIT_RUN_GROUP(tests, &o, &k);
 }

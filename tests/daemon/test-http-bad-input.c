@@ -223,24 +223,9 @@ static void bytes_that_are_not_http(void **state)
     assert_nothing_changed();
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    struct dkit_options o = {.vfs = 4};
-    k = dkit_new(&o);
-    return dkit_start(k, DKIT_SIM, NULL);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    dkit_free(k);
-    return 0;
-}
-
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_ALL);
+    struct dkit_options o = {.vfs = 4};
     const struct CMUnitTest tests[] = {
             DH_TEST(bodies),
             DH_TEST(addresses),
@@ -248,7 +233,5 @@ int main(void)
             DH_TEST(oversized_bodies_are_413),
             DH_TEST(bytes_that_are_not_http),
     };
-    int r = cmocka_run_group_tests(tests, group_setup, group_teardown);
-    curl_global_cleanup();
-    return r;
+    return DKIT_RUN_GROUP(tests, &o, &k);
 }
