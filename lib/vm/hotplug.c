@@ -180,6 +180,9 @@ int dh_vms_detach(struct dh_vms *vms, const char *id, const char *dev_id, bool *
             dh_jsonw_kv_string(w, "vm", vm->rec.id);
             dh_jsonw_kv_string(w, "id", dev_id);
             dh_jsonw_kv_string(w, "address", d.address);
+            /* the same shape as the attach answer: a pending device still holds its claim and port */
+            dh_jsonw_kv_string(w, "claim", done || !d.claim_id[0] ? NULL : d.claim_id);
+            dh_jsonw_kv_string(w, "port", done || !d.port[0] ? NULL : d.port);
             dh_jsonw_kv_string(w, "state", d.state);
             dh_jsonw_end_object(w);
             dh_jsonw_finish(w, ret_json, NULL);

@@ -124,10 +124,14 @@ static void lifecycle_over_the_api(void **state)
     snprintf(path, sizeof(path), "/v1/vms/%s/devices", id);
     assert_int_equal(call(fx, "POST", path, "{\"pool\": \"vfs\"}", &doc), 201);
     assert_string_equal(json_string_value(json_object_get(doc, "id")), "hp0");
+    assert_string_equal(json_string_value(json_object_get(doc, "port")), "rp2");
     json_decref(doc);
     snprintf(path, sizeof(path), "/v1/vms/%s/devices/hp0", id);
     assert_int_equal(call(fx, "DELETE", path, NULL, &doc), 200);
     assert_string_equal(json_string_value(json_object_get(doc, "state")), "detached");
+    /* given back: no claim, no port */
+    assert_true(json_is_null(json_object_get(doc, "claim")));
+    assert_true(json_is_null(json_object_get(doc, "port")));
     json_decref(doc);
 
     snprintf(path, sizeof(path), "/v1/vms/%s/stop", id);
@@ -165,6 +169,9 @@ static void pending_unplug_is_202(void **state)
     json_decref(doc);
     assert_int_equal(call(fx, "DELETE", "/v1/vms/fw/devices/dev0", NULL, &doc), 202);
     assert_string_equal(json_string_value(json_object_get(doc, "state")), "unplug_pending");
+    /* still the VM's: its claim and its port are kept */
+    assert_true(strncmp(json_string_value(json_object_get(doc, "claim")) ?: "", "c-", 2) == 0);
+    assert_string_equal(json_string_value(json_object_get(doc, "port")), "rp1");
     json_decref(doc);
     assert_int_equal(call(fx, "POST", "/v1/vms/fw/reset", NULL, NULL), 200);
     unsetenv("FAKE_QEMU_UNPLUG");
