@@ -117,3 +117,21 @@ struct dh_inventory *host_scan(struct fake_tree *t)
         fail_msg("dh_inventory_scan: %d %s", r, err.message);
     return inv;
 }
+
+int bluefield_fixture_setup(void **state)
+{
+    struct bluefield_fixture *fx = calloc(1, sizeof(*fx));
+    fx->tree = host_bluefield();
+    fx->inv = host_scan(fx->tree);
+    *state = fx;
+    return 0;
+}
+
+int bluefield_fixture_teardown(void **state)
+{
+    struct bluefield_fixture *fx = *state;
+    dh_inventory_free(fx->inv);
+    fake_tree_free(fx->tree);
+    free(fx);
+    return 0;
+}

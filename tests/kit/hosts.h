@@ -31,3 +31,12 @@ struct fake_tree *host_bluefield(void);
 struct dh_host *host_open(struct fake_tree *t);
 /* Scans t, failing the test on error. */
 struct dh_inventory *host_scan(struct fake_tree *t);
+
+/* The fixture of tests that only read the BlueField host: the tree and its inventory, built by the
+ * setup and freed by the teardown (cmocka setup/teardown functions). */
+struct bluefield_fixture {
+    struct fake_tree *tree;
+    struct dh_inventory *inv;
+};
+int bluefield_fixture_setup(void **state);
+int bluefield_fixture_teardown(void **state);

@@ -3,32 +3,9 @@
 
 #include "hosts.h"
 
-struct fixture {
-    struct fake_tree *tree;
-    struct dh_inventory *inv;
-};
-
-static int setup(void **state)
-{
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    fx->tree = host_bluefield();
-    fx->inv = host_scan(fx->tree);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    dh_inventory_free(fx->inv);
-    fake_tree_free(fx->tree);
-    free(fx);
-    return 0;
-}
-
 static const struct dh_func *get(void **state, const char *addr)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     const struct dh_func *f = dh_inventory_find(fx->inv, addr);
     if (!f)
         fail_msg("%s not in inventory", addr);
@@ -37,7 +14,7 @@ static const struct dh_func *get(void **state, const char *addr)
 
 static void lists_every_function_in_order(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     static const char *const want[] = {
             "0000:00:00.0", "0000:03:00.0", "0000:03:00.1", "0000:03:00.2", "0000:03:00.3",   "0000:04:00.0",
             "0000:04:00.1", "0000:04:00.2", "0000:05:00.0", "0000:05:00.1", "mlx5_core.sf.4",
@@ -202,7 +179,7 @@ static void cards_from_own_vpd_and_pf(void **state)
 
 static void find_rejects_unknown_and_malformed(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     assert_null(dh_inventory_find(fx->inv, "0000:99:00.0"));
     assert_null(dh_inventory_find(fx->inv, "mlx5_core.sf.5"));
     assert_null(dh_inventory_find(fx->inv, "03:00.0"));
@@ -212,7 +189,7 @@ static void find_rejects_unknown_and_malformed(void **state)
 
 static void skip_vpd_option_reads_no_vpd(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     struct dh_host *h = host_open(fx->tree);
     struct dh_inventory *inv = NULL;
     struct dh_inventory_options opts = {.skip_vpd = true};
@@ -227,7 +204,7 @@ static void skip_vpd_option_reads_no_vpd(void **state)
 
 static void rescans_reuse_vpd_of_unchanged_functions(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     /* the card's VPD on disk changes: a rescan that reuses the previous scan does not read it */
     fake_pci_write_bytes(fx->tree, "0000:03:00.0", "vpd", "garbage", 7);
     struct dh_host *h = host_open(fx->tree);
@@ -277,18 +254,23 @@ static void kind_names_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            DH_TEST_SETUP(lists_every_function_in_order, setup, teardown),
-            DH_TEST_SETUP(pf_ids_driver_group_numa, setup, teardown),
-            DH_TEST_SETUP(pf_sriov_attributes, setup, teardown),
-            DH_TEST_SETUP(vf_index_comes_from_virtfn_links, setup, teardown),
-            DH_TEST_SETUP(netdevs_with_switchdev_ports, setup, teardown),
-            DH_TEST_SETUP(sf_fields, setup, teardown),
-            DH_TEST_SETUP(nvme_controller_and_head_namespaces, setup, teardown),
-            DH_TEST_SETUP(iommu_group_peers_exclude_self, setup, teardown),
-            DH_TEST_SETUP(cards_from_own_vpd_and_pf, setup, teardown),
-            DH_TEST_SETUP(find_rejects_unknown_and_malformed, setup, teardown),
-            DH_TEST_SETUP(skip_vpd_option_reads_no_vpd, setup, teardown),
-            DH_TEST_SETUP(rescans_reuse_vpd_of_unchanged_functions, setup, teardown),
+            DH_TEST_SETUP(lists_every_function_in_order, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(pf_ids_driver_group_numa, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(pf_sriov_attributes, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(vf_index_comes_from_virtfn_links, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
+            DH_TEST_SETUP(netdevs_with_switchdev_ports, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(sf_fields, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(nvme_controller_and_head_namespaces, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
+            DH_TEST_SETUP(iommu_group_peers_exclude_self, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
+            DH_TEST_SETUP(cards_from_own_vpd_and_pf, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(find_rejects_unknown_and_malformed, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
+            DH_TEST_SETUP(skip_vpd_option_reads_no_vpd, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(rescans_reuse_vpd_of_unchanged_functions, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
             DH_TEST(kind_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

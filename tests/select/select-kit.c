@@ -125,3 +125,25 @@ struct fake_tree *host_wide(void)
     fake_pci_bind(t, "10000:01:00.0", "nvme");
     return t;
 }
+
+int two_hosts_setup(void **state)
+{
+    struct two_hosts_fixture *fx = calloc(1, sizeof(*fx));
+    fx->bf_tree = host_bluefield();
+    fx->bf = host_scan(fx->bf_tree);
+    fx->wide_tree = host_wide();
+    fx->wide = host_scan(fx->wide_tree);
+    *state = fx;
+    return 0;
+}
+
+int two_hosts_teardown(void **state)
+{
+    struct two_hosts_fixture *fx = *state;
+    dh_inventory_free(fx->bf);
+    dh_inventory_free(fx->wide);
+    fake_tree_free(fx->bf_tree);
+    fake_tree_free(fx->wide_tree);
+    free(fx);
+    return 0;
+}

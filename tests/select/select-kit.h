@@ -36,3 +36,12 @@ const char *selected_by(const char *json, const struct dh_inventory *inv);
  *                0, 1 and 7 (driver mlx5_core.sf)
  *  10000:01:00.0 8086:0a54 NVMe (nvme) behind a VMD domain */
 struct fake_tree *host_wide(void);
+
+/* The fixture of tests that select on both hosts: the trees and their inventories, built by the
+ * setup and freed by the teardown (cmocka setup/teardown functions). */
+struct two_hosts_fixture {
+    struct fake_tree *bf_tree, *wide_tree;
+    struct dh_inventory *bf, *wide;
+};
+int two_hosts_setup(void **state);
+int two_hosts_teardown(void **state);

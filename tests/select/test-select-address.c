@@ -2,33 +2,6 @@
  * (Python re.match), Nova's exact-PF-address-matches-its-VFs rule, and what is never matched. */
 #include "select-kit.h"
 
-struct fixture {
-    struct fake_tree *bf_tree, *wide_tree;
-    struct dh_inventory *bf, *wide;
-};
-
-static int setup(void **state)
-{
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    fx->bf_tree = host_bluefield();
-    fx->bf = host_scan(fx->bf_tree);
-    fx->wide_tree = host_wide();
-    fx->wide = host_scan(fx->wide_tree);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    dh_inventory_free(fx->bf);
-    dh_inventory_free(fx->wide);
-    fake_tree_free(fx->bf_tree);
-    fake_tree_free(fx->wide_tree);
-    free(fx);
-    return 0;
-}
-
 #define ALL_PCI                                                                                   \
     "0000:00:00.0 0000:03:00.0 0000:03:00.1 0000:03:00.2 0000:03:00.3 0000:04:00.0 0000:04:00.1 " \
     "0000:04:00.2 "                                                                               \
@@ -36,7 +9,7 @@ static int teardown(void **state)
 
 static void glob_fields_and_missing_parts(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct {
         const char *address, *want;
     } cases[] = {
@@ -66,7 +39,7 @@ static void glob_fields_and_missing_parts(void **state)
 
 static void no_address_matches_every_pci_function_but_no_sf(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     assert_string_equal(selected_by("{\"device_spec\": {}}", fx->bf), ALL_PCI);
     assert_string_equal(selected_by("{\"device_spec\": {\"vendor_id\": \"15b3\"}}", fx->bf),
                         "0000:03:00.0 0000:03:00.1 0000:03:00.2 0000:03:00.3");
@@ -77,7 +50,7 @@ static void no_address_matches_every_pci_function_but_no_sf(void **state)
 
 static void regex_is_anchored_at_the_start_only(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct {
         const char *address, *want;
     } cases[] = {
@@ -109,7 +82,7 @@ static void regex_is_anchored_at_the_start_only(void **state)
 
 static void regex_prefix_matches_a_longer_field(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     /* the analogue of re.match("03", "030"): domain 10000 starts with "1000", so it matches; a
      * glob cannot name that domain (Nova's MAX_DOMAIN is ffff) but "*" covers it */
     assert_string_equal(selected_by("{\"device_spec\": {\"address\": {\"domain\": \"1000\"}}}", fx->wide),
@@ -122,7 +95,7 @@ static void regex_prefix_matches_a_longer_field(void **state)
 
 static void exact_pf_address_also_matches_its_vfs(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct {
         const char *spec, *want;
     } cases[] = {
@@ -164,7 +137,7 @@ static void exact_pf_address_also_matches_its_vfs(void **state)
 
 static void list_entries_are_ored_and_the_first_match_is_reported(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     struct dh_selector *s =
             parse_ok("{\"device_spec\": [{\"address\": \"0000:03:00.2\"}, {\"vendor_id\": \"15b3\"}, {}]}");
     assert_int_equal(dh_select_match_index(s, func_at(fx->bf, "0000:03:00.2"), fx->bf), 0);
@@ -180,12 +153,14 @@ static void list_entries_are_ored_and_the_first_match_is_reported(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            DH_TEST_SETUP(glob_fields_and_missing_parts, setup, teardown),
-            DH_TEST_SETUP(no_address_matches_every_pci_function_but_no_sf, setup, teardown),
-            DH_TEST_SETUP(regex_is_anchored_at_the_start_only, setup, teardown),
-            DH_TEST_SETUP(regex_prefix_matches_a_longer_field, setup, teardown),
-            DH_TEST_SETUP(exact_pf_address_also_matches_its_vfs, setup, teardown),
-            DH_TEST_SETUP(list_entries_are_ored_and_the_first_match_is_reported, setup, teardown),
+            DH_TEST_SETUP(glob_fields_and_missing_parts, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(no_address_matches_every_pci_function_but_no_sf, two_hosts_setup,
+                          two_hosts_teardown),
+            DH_TEST_SETUP(regex_is_anchored_at_the_start_only, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(regex_prefix_matches_a_longer_field, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(exact_pf_address_also_matches_its_vfs, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(list_entries_are_ored_and_the_first_match_is_reported, two_hosts_setup,
+                          two_hosts_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

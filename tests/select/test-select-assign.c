@@ -4,29 +4,6 @@
 
 #include <pthread.h>
 
-struct fixture {
-    struct fake_tree *tree;
-    struct dh_inventory *inv;
-};
-
-static int setup(void **state)
-{
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    fx->tree = host_bluefield();
-    fx->inv = host_scan(fx->tree);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    dh_inventory_free(fx->inv);
-    fake_tree_free(fx->tree);
-    free(fx);
-    return 0;
-}
-
 /* "address:pool" for every function, pool "-" for none */
 static const char *assignment(struct dh_selector *const *pools, size_t n, const struct dh_inventory *inv,
                               int *ret)
@@ -51,7 +28,7 @@ static const char *assignment(struct dh_selector *const *pools, size_t n, const 
 
 static void first_pool_that_selects_wins(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     struct dh_selector *pools[3] = {
             parse_ok("{\"device_spec\": {\"address\": \"0000:03:00.0\"}}"),
             parse_ok("{\"selectors\": {\"vendors\": [\"15b3\"]}}"),
@@ -78,7 +55,7 @@ static void first_pool_that_selects_wins(void **state)
 
 static void no_pools_assign_nothing(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     int r;
     assert_string_equal(assignment(NULL, 0, fx->inv, &r),
                         "0000:00:00.0:- 0000:03:00.0:- 0000:03:00.1:- 0000:03:00.2:- 0000:03:00.3:- "
@@ -89,7 +66,7 @@ static void no_pools_assign_nothing(void **state)
 
 static void bad_arguments_are_refused(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     struct dh_selector *s = parse_ok("{\"device_spec\": {}}");
     struct dh_selector *with_null[2] = {s, NULL};
     size_t of[32];
@@ -126,7 +103,7 @@ static void *work(void *p)
 
 static void selectors_are_shared_between_threads(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     struct dh_selector *pools[3] = {
             parse_ok("{\"device_spec\": [{\"address\": {\"bus\": \"0[4]\", \"function\": \"[12]\"}, "
                      "\"physical_network\": \"a\"}, {\"devname\": \"ens1f0np0\"}]}"),
@@ -153,10 +130,11 @@ static void selectors_are_shared_between_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            DH_TEST_SETUP(first_pool_that_selects_wins, setup, teardown),
-            DH_TEST_SETUP(no_pools_assign_nothing, setup, teardown),
-            DH_TEST_SETUP(bad_arguments_are_refused, setup, teardown),
-            DH_TEST_SETUP(selectors_are_shared_between_threads, setup, teardown),
+            DH_TEST_SETUP(first_pool_that_selects_wins, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(no_pools_assign_nothing, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(bad_arguments_are_refused, bluefield_fixture_setup, bluefield_fixture_teardown),
+            DH_TEST_SETUP(selectors_are_shared_between_threads, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,32 +3,9 @@
  * remote_managed matching and Nova's host checks for remote_managed entries. */
 #include "select-kit.h"
 
-struct fixture {
-    struct fake_tree *tree;
-    struct dh_inventory *inv;
-};
-
-static int setup(void **state)
-{
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    fx->tree = host_bluefield();
-    fx->inv = host_scan(fx->tree);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    dh_inventory_free(fx->inv);
-    fake_tree_free(fx->tree);
-    free(fx);
-    return 0;
-}
-
 static void devname_selects_the_owner_and_a_pfs_vfs(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     static const struct {
         const char *spec, *want;
     } cases[] = {
@@ -56,7 +33,7 @@ static void devname_selects_the_owner_and_a_pfs_vfs(void **state)
 
 static void tags_come_from_the_first_matching_entry(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     struct dh_selector *s = parse_ok("{\"device_spec\": ["
                                      "{\"address\": \"0000:03:00.2\", \"physical_network\": \"PhysNet1\", "
                                      "\"trusted\": true},"
@@ -93,7 +70,7 @@ static void tags_come_from_the_first_matching_entry(void **state)
  * the pool layer makes them unavailable with a reason (tests/pool). */
 static void remote_managed_is_a_tag_not_a_filter(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     assert_string_equal(
             selected_by("{\"device_spec\": {\"vendor_id\": \"1b36\", \"remote_managed\": \"true\"}}",
                         fx->inv),
@@ -122,7 +99,7 @@ static void check_host(const struct dh_inventory *inv, const char *json, int wan
 
 static void host_checks_of_remote_managed_entries(void **state)
 {
-    struct fixture *fx = *state;
+    struct bluefield_fixture *fx = *state;
     check_host(fx->inv, "{\"device_spec\": {\"address\": \"0000:03:00.0\", \"remote_managed\": true}}",
                -EINVAL, "select: pool \"gold\": device_spec: remote_managed names PF 0000:03:00.0",
                "add \"product_id\": \"101e\"");
@@ -159,10 +136,14 @@ static void host_checks_of_remote_managed_entries(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            DH_TEST_SETUP(devname_selects_the_owner_and_a_pfs_vfs, setup, teardown),
-            DH_TEST_SETUP(tags_come_from_the_first_matching_entry, setup, teardown),
-            DH_TEST_SETUP(remote_managed_is_a_tag_not_a_filter, setup, teardown),
-            DH_TEST_SETUP(host_checks_of_remote_managed_entries, setup, teardown),
+            DH_TEST_SETUP(devname_selects_the_owner_and_a_pfs_vfs, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
+            DH_TEST_SETUP(tags_come_from_the_first_matching_entry, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
+            DH_TEST_SETUP(remote_managed_is_a_tag_not_a_filter, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
+            DH_TEST_SETUP(host_checks_of_remote_managed_entries, bluefield_fixture_setup,
+                          bluefield_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,33 +3,6 @@
  * OR within a key and across a list, and PFs with VFs enabled never being offered. */
 #include "select-kit.h"
 
-struct fixture {
-    struct fake_tree *bf_tree, *wide_tree;
-    struct dh_inventory *bf, *wide;
-};
-
-static int setup(void **state)
-{
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    fx->bf_tree = host_bluefield();
-    fx->bf = host_scan(fx->bf_tree);
-    fx->wide_tree = host_wide();
-    fx->wide = host_scan(fx->wide_tree);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    dh_inventory_free(fx->bf);
-    dh_inventory_free(fx->wide);
-    fake_tree_free(fx->bf_tree);
-    fake_tree_free(fx->wide_tree);
-    free(fx);
-    return 0;
-}
-
 #define VFS_81_MLX "0000:81:00.2 0000:81:00.3 0000:81:00.4 0000:81:00.5"
 #define VFS_81_VFIO "0000:81:00.6 0000:81:00.7 0000:81:01.0 0000:81:01.1"
 #define VFS_81 VFS_81_MLX " " VFS_81_VFIO
@@ -53,7 +26,7 @@ static void run_cases(const struct dh_inventory *inv, const struct match_case *c
 
 static void ids_drivers_and_addresses(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct match_case cases[] = {
             {"{\"vendors\": [\"15b3\"]}", VFS_81 " 0000:82:00.1 0000:82:00.2 0000:83:00.0"},
             {"{\"vendors\": [\"15B3\"], \"devices\": [\"101e\"]}", VFS_81},
@@ -72,7 +45,7 @@ static void ids_drivers_and_addresses(void **state)
 
 static void pfs_with_vfs_are_skipped(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct match_case wide[] = {
             /* an empty selector offers everything the plugin would list: VFs, PFs without VFs,
              * plain functions; never 81:00.0 or 82:00.0, whose VFs are enabled */
@@ -92,7 +65,7 @@ static void pfs_with_vfs_are_skipped(void **state)
 
 static void pf_names_with_ranges(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct match_case wide[] = {
             {"{\"pfNames\": [\"ens2f0\"]}", VFS_81},
             /* the plugin compares names with strings.EqualFold */
@@ -119,7 +92,7 @@ static void pf_names_with_ranges(void **state)
 
 static void root_devices_with_ranges(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct match_case cases[] = {
             {"{\"rootDevices\": [\"0000:81:00.0\"]}", VFS_81},
             {"{\"rootDevices\": [\"0000:81:00.0#4-7\"]}", VFS_81_VFIO},
@@ -137,7 +110,7 @@ static void root_devices_with_ranges(void **state)
 
 static void aux_types_select_sfs_and_only_sfs(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct match_case cases[] = {
             {"{\"auxTypes\": [\"sf\"]}", ALL_SFS},
             /* an SF has the ids, driver and class of its PF, as auxNetDevice reports them */
@@ -170,7 +143,7 @@ static void aux_types_select_sfs_and_only_sfs(void **state)
 
 static void link_types_come_from_the_class_code(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct match_case wide[] = {
             {"{\"linkTypes\": [\"infiniband\"]}", "0000:82:00.1 0000:82:00.2"},
             {"{\"linkTypes\": [\"ether\"]}", VFS_81 " 0000:83:00.0"},
@@ -188,7 +161,7 @@ static void link_types_come_from_the_class_code(void **state)
 
 static void keys_are_anded_values_and_list_entries_ored(void **state)
 {
-    struct fixture *fx = *state;
+    struct two_hosts_fixture *fx = *state;
     static const struct match_case cases[] = {
             {"{\"vendors\": [\"15b3\"], \"drivers\": [\"vfio-pci\"]}", VFS_81_VFIO},
             {"{\"vendors\": [\"8086\"], \"drivers\": [\"mlx5_core\"]}", ""},
@@ -217,13 +190,13 @@ static void keys_are_anded_values_and_list_entries_ored(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            DH_TEST_SETUP(ids_drivers_and_addresses, setup, teardown),
-            DH_TEST_SETUP(pfs_with_vfs_are_skipped, setup, teardown),
-            DH_TEST_SETUP(pf_names_with_ranges, setup, teardown),
-            DH_TEST_SETUP(root_devices_with_ranges, setup, teardown),
-            DH_TEST_SETUP(aux_types_select_sfs_and_only_sfs, setup, teardown),
-            DH_TEST_SETUP(link_types_come_from_the_class_code, setup, teardown),
-            DH_TEST_SETUP(keys_are_anded_values_and_list_entries_ored, setup, teardown),
+            DH_TEST_SETUP(ids_drivers_and_addresses, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(pfs_with_vfs_are_skipped, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(pf_names_with_ranges, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(root_devices_with_ranges, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(aux_types_select_sfs_and_only_sfs, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(link_types_come_from_the_class_code, two_hosts_setup, two_hosts_teardown),
+            DH_TEST_SETUP(keys_are_anded_values_and_list_entries_ored, two_hosts_setup, two_hosts_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
