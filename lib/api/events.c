@@ -5,6 +5,7 @@
 
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/macro.h"
 
 struct dh_api_events {
@@ -52,14 +53,7 @@ int dh_api_events_next(struct dh_api_events *sub, int timeout_ms, char **ret)
 {
     struct dh_api *api = sub->api;
     *ret = NULL;
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = dh_realtime_deadline(timeout_ms);
     pthread_mutex_lock(&api->ev_lock);
     while (!api->closed && sub->next >= api->next_seq)
         if (pthread_cond_timedwait(&api->ev_cond, &api->ev_lock, &deadline) == ETIMEDOUT)

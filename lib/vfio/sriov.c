@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "util/fileio.h"
+#include "util/clock.h"
 #include "util/macro.h"
 
 struct numvfs_write {
@@ -71,14 +72,7 @@ static int write_numvfs(struct dh_host *host, const char *pf, int value, int tim
         return r;
     }
     pthread_attr_destroy(&attr);
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = dh_realtime_deadline(timeout_ms);
     pthread_mutex_lock(&w->lock);
     while (!w->done)
         if (pthread_cond_timedwait(&w->done_cond, &w->lock, &deadline) == ETIMEDOUT)

@@ -262,7 +262,7 @@ static bool unplugs_done(struct vm *vm)
 
 static void wait_unplugs_done(struct dh_vms *vms, struct vm *vm, int timeout_ms)
 {
-    struct timespec deadline = vm_deadline(timeout_ms);
+    struct timespec deadline = dh_realtime_deadline(timeout_ms);
     pthread_mutex_lock(&vms->lock);
     while (!unplugs_done(vm) && streq(vm->rec.state, "running"))
         if (pthread_cond_timedwait(&vms->cond, &vms->lock, &deadline) == ETIMEDOUT)

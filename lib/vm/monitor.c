@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/wait.h>
 
+#include "util/clock.h"
 #include "util/macro.h"
 
 void vm_complete_deleted_devices(struct dh_vms *vms, struct vm *vm)
@@ -161,22 +162,9 @@ void vm_monitor_stop(struct vm *vm)
     }
 }
 
-struct timespec vm_deadline(int timeout_ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += timeout_ms / 1000;
-    t.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 bool vm_wait_down(struct dh_vms *vms, struct vm *vm, int timeout_ms)
 {
-    struct timespec deadline = vm_deadline(timeout_ms);
+    struct timespec deadline = dh_realtime_deadline(timeout_ms);
     pthread_mutex_lock(&vms->lock);
     while (!streq(vm->rec.state, "stopped") && !streq(vm->rec.state, "crashed"))
         if (pthread_cond_timedwait(&vms->cond, &vms->lock, &deadline) == ETIMEDOUT)

@@ -98,5 +98,3 @@ bool vm_wait_down(struct dh_vms *vms, struct vm *vm, int timeout_ms);
 /* Completes the unplugs of the devices QEMU has said DEVICE_DELETED for, also when a command's
  * exchange read the event (the monitor would see it only at its next wake-up). */
 void vm_complete_deleted_devices(struct dh_vms *vms, struct vm *vm);
-/* The CLOCK_REALTIME time timeout_ms from now, for pthread_cond_timedwait() on vms->cond. */
-struct timespec vm_deadline(int timeout_ms);
