@@ -28,6 +28,26 @@ static bool dev_id_used(struct vm *vm, const char *id)
     return false;
 }
 
+/* The answer of attach and detach: the device, with its claim and port while the VM holds it. */
+static char *device_answer(struct vm *vm, const struct dh_vm_device_record *d, bool held)
+{
+    struct dh_jsonw *w = dh_jsonw_new(false);
+    if (!w)
+        return NULL;
+    dh_jsonw_begin_object(w);
+    dh_jsonw_kv_string(w, "vm", vm->rec.id);
+    dh_jsonw_kv_string(w, "id", d->dev_id);
+    dh_jsonw_kv_string(w, "address", d->address);
+    dh_jsonw_kv_string(w, "claim", held && d->claim_id[0] ? d->claim_id : NULL);
+    dh_jsonw_kv_string(w, "port", held && d->port[0] ? d->port : NULL);
+    dh_jsonw_kv_string(w, "state", d->state);
+    dh_jsonw_end_object(w);
+    char *text = NULL;
+    dh_jsonw_finish(w, &text, NULL);
+    dh_jsonw_free(w);
+    return text;
+}
+
 int dh_vms_attach(struct dh_vms *vms, const char *id, json_t *device, char **ret_json, struct dh_error *err)
 {
     static const char *const keys[] = {"address", "pool", NULL};
@@ -110,19 +130,8 @@ int dh_vms_attach(struct dh_vms *vms, const char *id, json_t *device, char **ret
         pthread_mutex_unlock(&vms->lock);
         vms_save_devices(vms, vm);
         vms_emit_device(vms, vm, &d, "attached");
-        if (ret_json) {
-            struct dh_jsonw *w = dh_jsonw_new(false);
-            dh_jsonw_begin_object(w);
-            dh_jsonw_kv_string(w, "vm", vm->rec.id);
-            dh_jsonw_kv_string(w, "id", dev_id);
-            dh_jsonw_kv_string(w, "address", d.address);
-            dh_jsonw_kv_string(w, "claim", d.claim_id);
-            dh_jsonw_kv_string(w, "port", d.port);
-            dh_jsonw_kv_string(w, "state", "attached");
-            dh_jsonw_end_object(w);
-            dh_jsonw_finish(w, ret_json, NULL);
-            dh_jsonw_free(w);
-        }
+        if (ret_json)
+            *ret_json = device_answer(vm, &d, true);
     }
     pthread_mutex_unlock(&vm->op_lock);
     vms_put(vms, vm);
@@ -174,20 +183,8 @@ int dh_vms_detach(struct dh_vms *vms, const char *id, const char *dev_id, bool *
     if (r == 0) {
         if (ret_pending)
             *ret_pending = !done;
-        if (ret_json) {
-            struct dh_jsonw *w = dh_jsonw_new(false);
-            dh_jsonw_begin_object(w);
-            dh_jsonw_kv_string(w, "vm", vm->rec.id);
-            dh_jsonw_kv_string(w, "id", dev_id);
-            dh_jsonw_kv_string(w, "address", d.address);
-            /* the same shape as the attach answer: a pending device still holds its claim and port */
-            dh_jsonw_kv_string(w, "claim", done || !d.claim_id[0] ? NULL : d.claim_id);
-            dh_jsonw_kv_string(w, "port", done || !d.port[0] ? NULL : d.port);
-            dh_jsonw_kv_string(w, "state", d.state);
-            dh_jsonw_end_object(w);
-            dh_jsonw_finish(w, ret_json, NULL);
-            dh_jsonw_free(w);
-        }
+        if (ret_json)
+            *ret_json = device_answer(vm, &d, !done); /* pending: still the VM's */
     }
     pthread_mutex_unlock(&vm->op_lock);
     vms_put(vms, vm);
