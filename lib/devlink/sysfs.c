@@ -165,17 +165,12 @@ int dh_devlink_sysfs_ports(struct dh_host *host, struct dh_devlink_port **ret, s
 {
     assert_return(host && ret && ret_n, -EINVAL);
     int rootfd = dh_host_fd(host);
-    int fd = openat(rootfd, "sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
+    _cleanup_closedir_ DIR *d = dh_opendir_at(rootfd, "sys/class/net");
+    if (!d) {
         int r = negative_errno();
         _cleanup_free_ char *p = dh_host_path(host, "sys/class/net");
         return dh_error_set(err, r, "devlink: cannot list %s: %s (is sysfs mounted?)",
                             p ? p : "sys/class/net", strerror(-r));
-    }
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return dh_error_set(err, -ENOMEM, "devlink: out of memory");
     }
     struct dh_devlink_port *v = NULL;
     size_t n = 0;

@@ -103,17 +103,12 @@ static int cmp_bdf_name(const void *a, const void *b)
 
 static int list_pci_devices(int rootfd, char ***ret, size_t *ret_n, struct dh_error *err)
 {
-    int fd = openat(rootfd, "sys/bus/pci/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
+    _cleanup_closedir_ DIR *d = dh_opendir_at(rootfd, "sys/bus/pci/devices");
+    if (!d) {
         int r = negative_errno();
         return dh_error_set(err, r,
                             "cannot list sys/bus/pci/devices under the host root: %s (is sysfs mounted?)",
                             strerror(-r));
-    }
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -ENOMEM;
     }
     struct dirent *de;
     while ((de = readdir(d)))
@@ -134,14 +129,9 @@ static int link_vfs(int rootfd, struct dh_inventory *inv)
             continue;
         char path[128];
         snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", pf->address);
-        int fd = openat(rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        _cleanup_closedir_ DIR *d = dh_opendir_at(rootfd, path);
+        if (!d)
             continue;
-        _cleanup_closedir_ DIR *d = fdopendir(fd);
-        if (!d) {
-            close(fd);
-            continue;
-        }
         struct dirent *de;
         while ((de = readdir(d))) {
             const char *num = startswith(de->d_name, "virtfn");

@@ -83,14 +83,9 @@ static int append_netdev(struct dh_func *f, int classfd, const char *ifname)
 
 int inv_attach_netdevs(int rootfd, struct dh_inventory *inv)
 {
-    int fd = openat(rootfd, "sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(rootfd, "sys/class/net");
+    if (!d)
         return 0;
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 
+#include "util/fileio.h"
 #include "util/macro.h"
 #include "util/strv.h"
 
@@ -52,14 +53,9 @@ static bool is_controller_name(const char *s)
 
 int inv_read_nvme(int devfd, struct dh_func *f)
 {
-    int nfd = openat(devfd, "nvme", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (nfd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(devfd, "nvme");
+    if (!d)
         return 0;
-    _cleanup_closedir_ DIR *d = fdopendir(nfd);
-    if (!d) {
-        close(nfd);
-        return 0;
-    }
     struct dirent *de;
     while ((de = readdir(d))) {
         if (!is_controller_name(de->d_name))
@@ -73,14 +69,9 @@ int inv_read_nvme(int devfd, struct dh_func *f)
     if (!f->nvme_controller)
         return 0;
 
-    int cfd = openat(dirfd(d), f->nvme_controller, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (cfd < 0)
+    _cleanup_closedir_ DIR *cd = dh_opendir_at(dirfd(d), f->nvme_controller);
+    if (!cd)
         return 0;
-    _cleanup_closedir_ DIR *cd = fdopendir(cfd);
-    if (!cd) {
-        close(cfd);
-        return 0;
-    }
     while ((de = readdir(cd))) {
         char *ns = namespace_name(de->d_name);
         if (!ns)

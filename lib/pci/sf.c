@@ -51,14 +51,9 @@ static char *parent_pf(int auxfd, const char *name)
 
 int inv_scan_sfs(int rootfd, struct dh_func **funcs, size_t *n, size_t *cap)
 {
-    int fd = openat(rootfd, "sys/bus/auxiliary/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(rootfd, "sys/bus/auxiliary/devices");
+    if (!d)
         return 0; /* no auxiliary bus: no SFs */
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     struct dirent *de;
     while ((de = readdir(d))) {
         if (!dh_sf_name_is_valid(de->d_name))

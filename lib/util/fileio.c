@@ -200,3 +200,17 @@ bool dh_exists_at(int dirfd, const char *path)
 {
     return faccessat(dirfd, path, F_OK, 0) == 0;
 }
+
+DIR *dh_opendir_at(int dirfd, const char *path)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return d;
+}

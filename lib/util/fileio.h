@@ -3,6 +3,8 @@
  * All functions return 0 (or a byte count) or a negative errno; none of them prints. */
 #pragma once
 
+#include <dirent.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,9 @@ int dh_write_attr_at(int dirfd, const char *path, const char *s);
 
 /* Durably replaces path with data: temp file in the same directory, fsync, rename, fsync dir. */
 int dh_write_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
+
+/* Opens the directory path relative to dirfd for reading; NULL with errno set when it cannot. */
+DIR *dh_opendir_at(int dirfd, const char *path);
 
 /* True when path exists (following symlinks). */
 bool dh_exists_at(int dirfd, const char *path);

@@ -31,16 +31,13 @@ int vfio_group_viable(struct dh_host *host, const char *bdf, int group, const ch
 {
     char path[96];
     snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%d/devices", group);
-    int fd = openat(dh_host_fd(host), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(dh_host_fd(host), path);
+    if (!d && errno == ENOMEM)
+        return -ENOMEM;
+    if (!d)
         return dh_error_set(err, -ENODEV,
                             "%s: cannot list its IOMMU group %d (%s): is the IOMMU on? see dpuhost check",
                             bdf, group, path);
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -ENOMEM;
-    }
     char bad[768] = "";
     size_t used = 0;
     int n_bad = 0;

@@ -13,14 +13,9 @@ static bool holds(int procfd, const char *pid, const char *target)
 {
     char path[300];
     snprintf(path, sizeof(path), "%s/fd", pid);
-    int fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(procfd, path);
+    if (!d)
         return false; /* exited, or not ours to look at */
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return false;
-    }
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
@@ -40,14 +35,9 @@ int vfio_group_holders(struct dh_host *host, int group, char *buf, size_t size)
 {
     if (size)
         buf[0] = '\0';
-    int procfd = openat(dh_host_fd(host), "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (procfd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(dh_host_fd(host), "proc");
+    if (!d)
         return 0;
-    _cleanup_closedir_ DIR *d = fdopendir(procfd);
-    if (!d) {
-        close(procfd);
-        return 0;
-    }
     char target[64];
     snprintf(target, sizeof(target), "/dev/vfio/%d", group);
     size_t used = 0;

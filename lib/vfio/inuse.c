@@ -119,14 +119,9 @@ static int block_devices(int rootfd, const char *ns, char ***ret, size_t *ret_n)
         return r;
     char path[128];
     snprintf(path, sizeof(path), "sys/class/block/%s", ns);
-    int fd = openat(rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(rootfd, path);
+    if (!d)
         return 0;
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     struct dirent *de;
     size_t nslen = strlen(ns);
     while ((de = readdir(d)))
@@ -155,14 +150,9 @@ static int check_block_device(struct dh_host *host, const struct dh_func *f, con
                             "%s: its namespace %s (%s) is in use as swap; swapoff it or pass --force",
                             f->address, ns, name);
     snprintf(path, sizeof(path), "sys/class/block/%s/holders", name);
-    int fd = openat(rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(rootfd, path);
+    if (!d)
         return 0;
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     struct dirent *de;
     while ((de = readdir(d)))
         if (de->d_name[0] != '.')

@@ -51,14 +51,9 @@ static struct dh_check *add(struct dh_preflight *p, const char *name, enum dh_ch
 
 static int count_entries(int rootfd, const char *path, char *first, size_t size)
 {
-    int fd = openat(rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    _cleanup_closedir_ DIR *d = dh_opendir_at(rootfd, path);
+    if (!d)
         return 0;
-    _cleanup_closedir_ DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d)))
