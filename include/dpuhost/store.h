@@ -90,7 +90,7 @@ struct dh_claim_record {
     char *request; /* the canonical request (JSON text), to detect a reused request_id */
     char *labels;  /* JSON object text */
     enum dh_claim_state state;
-    int64_t created_usec;
+    int64_t created_usec; /* dh_realtime_usec(); 0 on insert: the store uses now without telling the caller, so a caller that keeps the record sets it */
     struct dh_claim_function *functions;
     size_t n_functions;
 };
@@ -130,13 +130,13 @@ struct dh_vm_device_record {
 struct dh_vm_record {
     char id[32];
     char *name;
-    char *spec;        /* the VM spec as given (JSON text) */
-    char *state;       /* creating, running, stopping, stopped, crashed, deleting */
-    char *reason;      /* why it is in that state, or NULL */
-    char *accel;       /* "kvm" or "tcg" while running, else NULL */
-    int64_t pid;       /* QEMU's pid while running, 0 otherwise */
-    int64_t pid_start; /* its start time (/proc/PID/stat field 22): guards against pid reuse */
-    int64_t created_usec;
+    char *spec;           /* the VM spec as given (JSON text) */
+    char *state;          /* creating, running, stopping, stopped, crashed, deleting */
+    char *reason;         /* why it is in that state, or NULL */
+    char *accel;          /* "kvm" or "tcg" while running, else NULL */
+    int64_t pid;          /* QEMU's pid while running, 0 otherwise */
+    int64_t pid_start;    /* its start time (/proc/PID/stat field 22): guards against pid reuse */
+    int64_t created_usec; /* dh_realtime_usec(); 0 on insert: the store uses now without telling the caller, so a caller that keeps the record sets it */
     struct dh_vm_device_record *devices;
     size_t n_devices;
 };
