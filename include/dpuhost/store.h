@@ -90,7 +90,9 @@ struct dh_claim_record {
     char *request; /* the canonical request (JSON text), to detect a reused request_id */
     char *labels;  /* JSON object text */
     enum dh_claim_state state;
-    int64_t created_usec; /* dh_realtime_usec(); 0 on insert: the store uses now without telling the caller, so a caller that keeps the record sets it */
+    /* dh_realtime_usec(). 0 on insert: the store uses now without telling the caller, so a caller
+     * that keeps the record in memory sets it. */
+    int64_t created_usec;
     struct dh_claim_function *functions;
     size_t n_functions;
 };
@@ -136,7 +138,9 @@ struct dh_vm_record {
     char *accel;          /* "kvm" or "tcg" while running, else NULL */
     int64_t pid;          /* QEMU's pid while running, 0 otherwise */
     int64_t pid_start;    /* its start time (/proc/PID/stat field 22): guards against pid reuse */
-    int64_t created_usec; /* dh_realtime_usec(); 0 on insert: the store uses now without telling the caller, so a caller that keeps the record sets it */
+    /* dh_realtime_usec(). 0 on insert: the store uses now without telling the caller, so a caller
+     * that keeps the record in memory sets it. */
+    int64_t created_usec;
     struct dh_vm_device_record *devices;
     size_t n_devices;
 };
