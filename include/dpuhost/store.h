@@ -132,12 +132,12 @@ struct dh_vm_device_record {
 struct dh_vm_record {
     char id[32];
     char *name;
-    char *spec;           /* the VM spec as given (JSON text) */
-    char *state;          /* creating, running, stopping, stopped, crashed, deleting */
-    char *reason;         /* why it is in that state, or NULL */
-    char *accel;          /* "kvm" or "tcg" while running, else NULL */
-    int64_t pid;          /* QEMU's pid while running, 0 otherwise */
-    int64_t pid_start;    /* its start time (/proc/PID/stat field 22): guards against pid reuse */
+    char *spec;        /* the VM spec as given (JSON text) */
+    char *state;       /* creating, running, stopping, stopped, crashed, deleting */
+    char *reason;      /* why it is in that state, or NULL */
+    char *accel;       /* "kvm" or "tcg" while running, else NULL */
+    int64_t pid;       /* QEMU's pid while running, 0 otherwise */
+    int64_t pid_start; /* its start time (/proc/PID/stat field 22): guards against pid reuse */
     /* dh_realtime_usec(). 0 on insert: the store uses now without telling the caller, so a caller
      * that keeps the record in memory sets it. */
     int64_t created_usec;
